@@ -1,0 +1,19 @@
+/**
+ * @packageDocumentation
+ * The espmesh protocol: messages and services generated from `proto/espmesh/v1` by
+ * `buf generate` (protoc-gen-es, checked in under `src/gen`), and the one generic adapter that
+ * serves and calls any of those services over grpc-js.
+ *
+ * 64-bit policy: protobuf-es represents `int64`/`uint64` protocol fields (sequences, epochs,
+ * versions) as `bigint`. Code converts them at the boundary with `Number()` / `BigInt()`; none of
+ * them is allowed to exceed `Number.MAX_SAFE_INTEGER`. Event values of ESP type int64 never travel
+ * as protobuf scalars: they are packed little-endian into `Column.values` (see `@espmesh/events`).
+ */
+
+export * from "./gen/espmesh/v1/control_pb.js";
+export * from "./gen/espmesh/v1/events_pb.js";
+export * from "./gen/espmesh/v1/ingest_pb.js";
+export * from "./gen/espmesh/v1/registry_pb.js";
+export * from "./gen/espmesh/v1/state_pb.js";
+export * from "./gen/espmesh/v1/worker_pb.js";
+export * from "./grpc-adapter.js";
