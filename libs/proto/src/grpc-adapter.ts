@@ -113,8 +113,26 @@ export function createServiceDefinition(service: DescService): grpc.ServiceDefin
 export function toServiceError(reason: unknown): Partial<grpc.StatusObject> {
   const error = MeshError.from(reason);
   const metadata = new grpc.Metadata();
-  if (Object.keys(error.details).length > 0) metadata.set("espmesh-details", JSON.stringify(error.details));
+  if (Object.keys(error.details).length > 0) metadata.set("espmesh-details", detailsJson(error.details));
   return { code: error.grpcStatus, details: error.message, metadata };
+}
+
+/** Details as JSON; bigints (epochs, seqs) become numbers, and unserialisable details are replaced by a note. */
+function detailsJson(details: MeshError["details"]): string {
+  try {
+    return JSON.stringify(details, (_key, value: unknown) => (typeof value === "bigint" ? Number(value) : value));
+  } catch (error) {
+    return JSON.stringify({ detailsError: String(error) });
+  }
+}
+
+/**
+ * The requests of a streaming call as an async iterable that does not destroy the call when the
+ * handler stops reading: a plain `for await` over a Duplex destroys its writable side too, which
+ * would drop the responses still to be written and the status.
+ */
+function requestsOf(call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) {
+  return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
 }
 
 type ServerCall =
@@ -137,6 +155,22 @@ function contextOf(call: ServerCall): { context: CallContext; done: () => void }
   };
 }
 
+/**
+ * Resolves on the stream's next `drain` or `close`, then removes both listeners (left in place,
+ * one pair per full buffer would pile up on a long-lived stream).
+ */
+async function drained(stream: NodeJS.EventEmitter): Promise<void> {
+  const controller = new AbortController();
+  try {
+    await Promise.race([
+      once(stream, "drain", { signal: controller.signal }),
+      once(stream, "close", { signal: controller.signal }),
+    ]);
+  } finally {
+    controller.abort();
+  }
+}
+
 /** Writes an async iterable to a writable call, honouring backpressure. */
 async function writeAll<T>(
   call: grpc.ServerWritableStream<unknown, T> | grpc.ServerDuplexStream<unknown, T>,
@@ -144,9 +178,7 @@ async function writeAll<T>(
 ): Promise<void> {
   for await (const message of messages) {
     if (call.destroyed || call.writableEnded) return;
-    if (!call.write(message)) {
-      await Promise.race([once(call, "drain"), once(call, "close")]);
-    }
+    if (!call.write(message)) await drained(call);
   }
 }
 
@@ -169,7 +201,7 @@ function serverHandler(method: DescMethod, handler: AnyHandler): grpc.UntypedHan
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const { context, done } = contextOf(call);
         Promise.resolve()
-          .then(() => handler(call, context))
+          .then(() => handler(requestsOf(call), context))
           .then(
             (response) => callback(null, response),
             (error: unknown) => callback(toServiceError(error)),
@@ -189,7 +221,7 @@ function serverHandler(method: DescMethod, handler: AnyHandler): grpc.UntypedHan
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const { context, done } = contextOf(call);
-        writeAll(call, handler(call, context) as AsyncIterable<unknown>)
+        writeAll(call, handler(requestsOf(call), context) as AsyncIterable<unknown>)
           .then(
             () => call.end(),
             (error: unknown) => call.emit("error", toServiceError(error)),
@@ -273,12 +305,17 @@ function cancelOn(signal: AbortSignal | undefined, call: { cancel(): void }): ()
   return () => signal.removeEventListener("abort", onAbort);
 }
 
-async function* readAll<T>(call: AsyncIterable<unknown>, release: () => void): AsyncIterable<T> {
+/** Reads a call's responses; a consumer that stops early (break, return) cancels the call. */
+async function* readAll<T>(call: AsyncIterable<unknown> & { cancel(): void }, release: () => void): AsyncIterable<T> {
+  let settled = false;
   try {
     for await (const message of call) yield message as T;
+    settled = true;
   } catch (error) {
+    settled = true;
     throw MeshError.from(error);
   } finally {
+    if (!settled) call.cancel();
     release();
   }
 }
@@ -290,7 +327,7 @@ async function pump(
   try {
     for await (const request of requests) {
       if (call.destroyed || call.writableEnded) return;
-      if (!call.write(request)) await Promise.race([once(call, "drain"), once(call, "close")]);
+      if (!call.write(request)) await drained(call);
     }
     call.end();
   } catch (error) {

@@ -16,4 +16,5 @@ export * from "./gen/espmesh/v1/ingest_pb.js";
 export * from "./gen/espmesh/v1/registry_pb.js";
 export * from "./gen/espmesh/v1/state_pb.js";
 export * from "./gen/espmesh/v1/worker_pb.js";
+export * from "./channel.js";
 export * from "./grpc-adapter.js";

@@ -60,6 +60,32 @@ export interface MeshErrorOptions {
 }
 
 const grpcNumberByCode = GrpcStatus as unknown as Record<MeshErrorCode, number>;
+/** HTTP statuses that name one code; the first code listed for a status wins. */
+const codeByHttpStatus = new Map<number, MeshErrorCode>([
+  [400, "INVALID_ARGUMENT"],
+  [401, "UNAUTHENTICATED"],
+  [403, "PERMISSION_DENIED"],
+  [404, "NOT_FOUND"],
+  [409, "ALREADY_EXISTS"],
+  [429, "RESOURCE_EXHAUSTED"],
+  [499, "CANCELLED"],
+  [500, "INTERNAL"],
+  [501, "UNIMPLEMENTED"],
+  [503, "UNAVAILABLE"],
+  [504, "DEADLINE_EXCEEDED"],
+]);
+
+/** Node system error codes of a peer that cannot be reached or went away. */
+const unavailableSystemCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
+
 const codeByGrpcNumber = new Map<number, MeshErrorCode>(
   (Object.keys(httpByCode) as MeshErrorCode[]).map((code) => [grpcNumberByCode[code], code]),
 );
@@ -91,9 +117,12 @@ export class MeshError extends Error {
   }
 
   /**
-   * Any thrown value as a MeshError: a MeshError as is, a gRPC service error by its status
-   * (details travel in the `espmesh-details` metadata), anything else as INTERNAL (or
-   * CANCELLED for aborts).
+   * Any thrown value as a MeshError: a MeshError as is; a gRPC service error by its status
+   * (details travel in the `espmesh-details` metadata); the HTTP error body of {@link toJSON}
+   * (`{"error": {"code", "message", "details"}}`) or a bare `{code, message, details?}` with a
+   * known code; an abort as CANCELLED and a timeout (`TimeoutError`) as DEADLINE_EXCEEDED; a
+   * refused or broken connection (`ECONNREFUSED`, `ECONNRESET`, ...) as UNAVAILABLE; anything
+   * else as INTERNAL. The original value is kept as `cause`.
    */
   static from(reason: unknown): MeshError {
     if (reason instanceof MeshError) return reason;
@@ -105,6 +134,7 @@ export class MeshError extends Error {
         try {
           details = JSON.parse(raw) as MeshErrorDetails;
         } catch {
+          // Unreadable details are dropped; the code and message still describe the error.
           details = {};
         }
       }
@@ -112,9 +142,16 @@ export class MeshError extends Error {
     }
     if (reason instanceof Error) {
       if (reason.name === "AbortError") return new MeshError("CANCELLED", reason.message, { cause: reason });
+      if (reason.name === "TimeoutError") return new MeshError("DEADLINE_EXCEEDED", reason.message, { cause: reason });
+      const systemCode = (reason as { code?: unknown }).code;
+      if (typeof systemCode === "string" && unavailableSystemCodes.has(systemCode)) {
+        return new MeshError("UNAVAILABLE", reason.message, { cause: reason });
+      }
       return new MeshError("INTERNAL", reason.message, { cause: reason });
     }
-    return new MeshError("INTERNAL", String(reason), { cause: reason });
+    const shaped = errorShapeOf(reason);
+    if (shaped) return new MeshError(shaped.code, shaped.message, { details: shaped.details, cause: reason });
+    return new MeshError("INTERNAL", typeof reason === "string" ? reason : safeString(reason), { cause: reason });
   }
 
   /** The code for a gRPC status number. */
@@ -122,10 +159,29 @@ export class MeshError extends Error {
     return codeByGrpcNumber.get(grpcStatus) ?? "UNKNOWN";
   }
 
+  /**
+   * The code for an HTTP status, for reading a response whose body is not the espmesh error
+   * shape: the inverse of {@link httpStatusOf} where that is one to one (400 reads as
+   * INVALID_ARGUMENT, 409 as ALREADY_EXISTS, 500 as INTERNAL), other 4xx as FAILED_PRECONDITION,
+   * other 5xx as UNAVAILABLE, and anything else as UNKNOWN.
+   */
+  static codeOfHttpStatus(httpStatus: number): MeshErrorCode {
+    const known = codeByHttpStatus.get(httpStatus);
+    if (known) return known;
+    if (httpStatus >= 400 && httpStatus < 500) return "FAILED_PRECONDITION";
+    if (httpStatus >= 500 && httpStatus < 600) return "UNAVAILABLE";
+    return "UNKNOWN";
+  }
+
   /** The body of the one HTTP error shape: `{"error": {"code", "message", "details"}}`. */
   toJSON(): { error: { code: MeshErrorCode; message: string; details: MeshErrorDetails } } {
     return { error: { code: this.code, message: this.message, details: this.details } };
   }
+}
+
+/** True when `value` is one of the {@link MeshErrorCode} names (e.g. a code read off the wire). */
+export function isMeshErrorCode(value: unknown): value is MeshErrorCode {
+  return typeof value === "string" && Object.hasOwn(httpByCode, value);
 }
 
 /** The HTTP status of an error code. */
@@ -146,4 +202,37 @@ function isGrpcError(reason: unknown): reason is GrpcLikeError {
     typeof (reason as Partial<GrpcLikeError>).code === "number" &&
     typeof (reason as Partial<GrpcLikeError>).details === "string"
   );
+}
+
+interface ErrorShape {
+  code: MeshErrorCode;
+  message: string;
+  details: MeshErrorDetails;
+}
+
+/** Reads `{error: {code, message, details?}}` or `{code, message, details?}` with a known code. */
+function errorShapeOf(reason: unknown): ErrorShape | undefined {
+  if (typeof reason !== "object" || reason === null) return undefined;
+  const inner = (reason as { error?: unknown }).error;
+  const body = (typeof inner === "object" && inner !== null ? inner : reason) as {
+    code?: unknown;
+    message?: unknown;
+    details?: unknown;
+  };
+  if (!isMeshErrorCode(body.code) || typeof body.message !== "string") return undefined;
+  const details =
+    typeof body.details === "object" && body.details !== null && !Array.isArray(body.details)
+      ? (body.details as MeshErrorDetails)
+      : {};
+  return { code: body.code, message: body.message, details };
+}
+
+function safeString(value: unknown): string {
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? String(value) : json;
+  } catch {
+    // Circular or otherwise unserialisable values still get a readable message.
+    return String(value);
+  }
 }

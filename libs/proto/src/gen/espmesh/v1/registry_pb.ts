@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file espmesh/v1/registry.proto.
  */
 export const file_espmesh_v1_registry: GenFile = /*@__PURE__*/
-  fileDesc("Chllc3BtZXNoL3YxL3JlZ2lzdHJ5LnByb3RvEgplc3BtZXNoLnYxIloKBk1lbWJlchIKCgJpZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEg0KBXJlYWR5GAMgASgIEg8KB3NlcnZpbmcYBCABKAgSEwoLdGVybWluYXRpbmcYBSABKAgiQgoKTWVtYmVyc2hpcBIPCgd2ZXJzaW9uGAEgASgEEiMKB21lbWJlcnMYAiADKAsyEi5lc3BtZXNoLnYxLk1lbWJlciJZCg9SZWdpc3RlclJlcXVlc3QSEgoKZGVwbG95bWVudBgBIAEoCRIiCgZtZW1iZXIYAiABKAsyEi5lc3BtZXNoLnYxLk1lbWJlchIOCgZ0dGxfbXMYAyABKA0iNAoQUmVnaXN0ZXJSZXNwb25zZRIQCghsZWFzZV9pZBgBIAEoCRIOCgZ0dGxfbXMYAiABKA0iSAoQSGVhcnRiZWF0UmVxdWVzdBIQCghsZWFzZV9pZBgBIAEoCRIiCgZtZW1iZXIYAiABKAsyEi5lc3BtZXNoLnYxLk1lbWJlciITChFIZWFydGJlYXRSZXNwb25zZSIiCgxXYXRjaFJlcXVlc3QSEgoKZGVwbG95bWVudBgBIAEoCSI7Cg1XYXRjaFJlc3BvbnNlEioKCm1lbWJlcnNoaXAYASABKAsyFi5lc3BtZXNoLnYxLk1lbWJlcnNoaXAy4gEKD1JlZ2lzdHJ5U2VydmljZRJFCghSZWdpc3RlchIbLmVzcG1lc2gudjEuUmVnaXN0ZXJSZXF1ZXN0GhwuZXNwbWVzaC52MS5SZWdpc3RlclJlc3BvbnNlEkgKCUhlYXJ0YmVhdBIcLmVzcG1lc2gudjEuSGVhcnRiZWF0UmVxdWVzdBodLmVzcG1lc2gudjEuSGVhcnRiZWF0UmVzcG9uc2USPgoFV2F0Y2gSGC5lc3BtZXNoLnYxLldhdGNoUmVxdWVzdBoZLmVzcG1lc2gudjEuV2F0Y2hSZXNwb25zZTABYgZwcm90bzM");
+  fileDesc("Chllc3BtZXNoL3YxL3JlZ2lzdHJ5LnByb3RvEgplc3BtZXNoLnYxIloKBk1lbWJlchIKCgJpZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEg0KBXJlYWR5GAMgASgIEg8KB3NlcnZpbmcYBCABKAgSEwoLdGVybWluYXRpbmcYBSABKAgiQgoKTWVtYmVyc2hpcBIPCgd2ZXJzaW9uGAEgASgEEiMKB21lbWJlcnMYAiADKAsyEi5lc3BtZXNoLnYxLk1lbWJlciJZCg9SZWdpc3RlclJlcXVlc3QSEgoKZGVwbG95bWVudBgBIAEoCRIiCgZtZW1iZXIYAiABKAsyEi5lc3BtZXNoLnYxLk1lbWJlchIOCgZ0dGxfbXMYAyABKA0iNAoQUmVnaXN0ZXJSZXNwb25zZRIQCghsZWFzZV9pZBgBIAEoCRIOCgZ0dGxfbXMYAiABKA0iSAoQSGVhcnRiZWF0UmVxdWVzdBIQCghsZWFzZV9pZBgBIAEoCRIiCgZtZW1iZXIYAiABKAsyEi5lc3BtZXNoLnYxLk1lbWJlciITChFIZWFydGJlYXRSZXNwb25zZSIiCgxXYXRjaFJlcXVlc3QSEgoKZGVwbG95bWVudBgBIAEoCSI7Cg1XYXRjaFJlc3BvbnNlEioKCm1lbWJlcnNoaXAYASABKAsyFi5lc3BtZXNoLnYxLk1lbWJlcnNoaXAiJQoRRGVyZWdpc3RlclJlcXVlc3QSEAoIbGVhc2VfaWQYASABKAkiFAoSRGVyZWdpc3RlclJlc3BvbnNlMq8CCg9SZWdpc3RyeVNlcnZpY2USRQoIUmVnaXN0ZXISGy5lc3BtZXNoLnYxLlJlZ2lzdGVyUmVxdWVzdBocLmVzcG1lc2gudjEuUmVnaXN0ZXJSZXNwb25zZRJICglIZWFydGJlYXQSHC5lc3BtZXNoLnYxLkhlYXJ0YmVhdFJlcXVlc3QaHS5lc3BtZXNoLnYxLkhlYXJ0YmVhdFJlc3BvbnNlEj4KBVdhdGNoEhguZXNwbWVzaC52MS5XYXRjaFJlcXVlc3QaGS5lc3BtZXNoLnYxLldhdGNoUmVzcG9uc2UwARJLCgpEZXJlZ2lzdGVyEh0uZXNwbWVzaC52MS5EZXJlZ2lzdGVyUmVxdWVzdBoeLmVzcG1lc2gudjEuRGVyZWdpc3RlclJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message espmesh.v1.Member
@@ -206,6 +206,36 @@ export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
   messageDesc(file_espmesh_v1_registry, 7);
 
 /**
+ * @generated from message espmesh.v1.DeregisterRequest
+ */
+export type DeregisterRequest = Message<"espmesh.v1.DeregisterRequest"> & {
+  /**
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+};
+
+/**
+ * Describes the message espmesh.v1.DeregisterRequest.
+ * Use `create(DeregisterRequestSchema)` to create a new message.
+ */
+export const DeregisterRequestSchema: GenMessage<DeregisterRequest> = /*@__PURE__*/
+  messageDesc(file_espmesh_v1_registry, 8);
+
+/**
+ * @generated from message espmesh.v1.DeregisterResponse
+ */
+export type DeregisterResponse = Message<"espmesh.v1.DeregisterResponse"> & {
+};
+
+/**
+ * Describes the message espmesh.v1.DeregisterResponse.
+ * Use `create(DeregisterResponseSchema)` to create a new message.
+ */
+export const DeregisterResponseSchema: GenMessage<DeregisterResponse> = /*@__PURE__*/
+  messageDesc(file_espmesh_v1_registry, 9);
+
+/**
  * Local worker membership: leases with heartbeats, and a watch of membership snapshots.
  *
  * @generated from service espmesh.v1.RegistryService
@@ -234,6 +264,16 @@ export const RegistryService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchRequestSchema;
     output: typeof WatchResponseSchema;
+  },
+  /**
+   * Ends a lease at once: the member leaves the membership without waiting for the lease to expire.
+   *
+   * @generated from rpc espmesh.v1.RegistryService.Deregister
+   */
+  deregister: {
+    methodKind: "unary";
+    input: typeof DeregisterRequestSchema;
+    output: typeof DeregisterResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_espmesh_v1_registry, 0);
