@@ -10,11 +10,11 @@
  * as protobuf scalars: they are packed little-endian into `Column.values` (see `@espmesh/events`).
  */
 
+export * from "./channel.js";
 export * from "./gen/espmesh/v1/control_pb.js";
 export * from "./gen/espmesh/v1/events_pb.js";
 export * from "./gen/espmesh/v1/ingest_pb.js";
 export * from "./gen/espmesh/v1/registry_pb.js";
 export * from "./gen/espmesh/v1/state_pb.js";
 export * from "./gen/espmesh/v1/worker_pb.js";
-export * from "./channel.js";
 export * from "./grpc-adapter.js";
