@@ -33,6 +33,16 @@ export type Value = number | string | boolean | Uint8Array | null;
 /** A row by field name. */
 export type Row = Record<string, Value>;
 
+/**
+ * A value as accepted on input (batch builder, rowsToBatch, hashValues): a {@link Value}, or a
+ * `Date` or ISO-8601 string for date and stamp fields, a `bigint` for integer fields, `undefined`
+ * for null. Coerced to a stored {@link Value} by the field's type.
+ */
+export type InputValue = Value | Date | bigint | undefined;
+
+/** A row as accepted on input: field name to {@link InputValue}; a missing field is null. */
+export type InputRow = { readonly [field: string]: InputValue };
+
 /** One field of a schema. */
 export interface FieldDef {
   readonly name: string;
