@@ -1,0 +1,39 @@
+import { MeshError } from "@espmesh/telemetry";
+
+/**
+ * The `Nats-Msg-Id` of an output batch, from what produced it: `deployment:window:shard:seq`, the
+ * names percent-encoded so that no two different inputs give the same id. A worker that replays a
+ * shard after a failure produces the same output sequence for the same events, so its republished
+ * batches carry the ids already stored and the stream drops them (within its duplicate window).
+ * @param deployment the producing deployment (project deployment name).
+ * @param window the output window.
+ * @param shard the shard the events were produced for.
+ * @param seq the shard's output sequence (per window), a non-negative integer.
+ * @throws MeshError INVALID_ARGUMENT for an empty name or a shard or seq that is not a
+ * non-negative safe integer.
+ */
+export function outputMessageId(deployment: string, window: string, shard: number, seq: number): string {
+  if (typeof deployment !== "string" || deployment === "") {
+    throw new MeshError("INVALID_ARGUMENT", "outputMessageId: `deployment` must be a non-empty string");
+  }
+  if (typeof window !== "string" || window === "") {
+    throw new MeshError("INVALID_ARGUMENT", "outputMessageId: `window` must be a non-empty string", {
+      details: { window },
+    });
+  }
+  for (const [name, value] of [
+    ["shard", shard],
+    ["seq", seq],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new MeshError(
+        "INVALID_ARGUMENT",
+        `outputMessageId: \`${name}\` must be a non-negative integer, got ${value}`,
+        {
+          details: { window },
+        },
+      );
+    }
+  }
+  return `${encodeURIComponent(deployment)}:${encodeURIComponent(window)}:${shard}:${seq}`;
+}

@@ -1,0 +1,50 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { compileDeploymentSettings, ROUTING_POLICIES } from "../deployment-settings.js";
+import { engineProjectLoader } from "../project-shape.js";
+import { type EspProject, settingsOfSpec } from "./esp-project.js";
+
+const deploy = (path: string) => fileURLToPath(new URL(`../../../../deploy/${path}`, import.meta.url));
+
+// biome-ignore lint/suspicious/noExplicitAny: reading a parsed YAML document.
+type Json = any;
+
+describe("deploy/ files", () => {
+  it("ships the same EspProject CRD in deploy/crds and in the Helm chart", async () => {
+    const source = await readFile(deploy("crds/espproject.yaml"), "utf8");
+    expect(await readFile(deploy("helm/espmesh/crds/espproject.yaml"), "utf8")).toBe(source);
+  });
+
+  it("gives the CRD every deployment setting, with the policies and state backends the control plane knows", async () => {
+    const crd: Json = parse(await readFile(deploy("crds/espproject.yaml"), "utf8"));
+    const version = crd.spec.versions[0];
+    expect(crd.metadata.name).toBe("espprojects.espmesh.io");
+    expect(version.subresources).toEqual({ status: {} });
+    const spec = version.schema.openAPIV3Schema.properties.spec;
+    for (const key of [
+      "project",
+      "image",
+      "routing",
+      "minReplicas",
+      "maxReplicas",
+      "targetCpuUtilization",
+      "state",
+      "shards",
+      "checkpointIntervalMs",
+    ]) {
+      expect(spec.properties).toHaveProperty(key);
+    }
+    expect(spec.properties.routing.additionalProperties.properties.policy.enum).toEqual([...ROUTING_POLICIES]);
+    expect(spec.properties.state.enum).toEqual(["service", "none"]);
+  });
+
+  it("has an example EspProject whose project and settings validate", async () => {
+    const example = parse(await readFile(deploy("examples/espproject-trading.yaml"), "utf8")) as EspProject;
+    const { model, format } = await engineProjectLoader(example.spec.project, example.metadata.name);
+    expect(format).toBe("xml");
+    const settings = compileDeploymentSettings(settingsOfSpec(example.spec), model);
+    expect(settings).toMatchObject({ minReplicas: 2, maxReplicas: 8, routing: { quotes: { policy: "multicast" } } });
+  });
+});
