@@ -3,7 +3,9 @@ import { computeKind } from "./compute.js";
 import { copyKind } from "./copy.js";
 import { counterKind } from "./counter.js";
 import { filterKind } from "./filter.js";
+import { geofenceKind } from "./geofence/geofence-kind.js";
 import { joinKind } from "./join.js";
+import { patternKind } from "./pattern/pattern-kind.js";
 import { registerWindowKind, windowKind } from "./registry.js";
 import { sourceKind } from "./source.js";
 import { unionKind } from "./union.js";
@@ -18,6 +20,8 @@ const BUILTIN: readonly WindowKind[] = [
   joinKind,
   unionKind,
   counterKind,
+  patternKind,
+  geofenceKind,
 ];
 
 /** Registers the built-in window kinds (idempotent). */
