@@ -1,0 +1,168 @@
+import { createSchemaCache, type SchemaCache, schemaFromProto, schemaToString } from "@espmesh/events";
+import type * as pb from "@espmesh/proto";
+import { shardsOfBatch } from "@espmesh/routing";
+import { type Logger, MeshError, type MeshErrorCode } from "@espmesh/telemetry";
+import { createChannel } from "./channel.js";
+import { Delivery, type DeliverySink, messageBytes, type PublishReply } from "./delivery.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { BalancerMetrics } from "./metrics.js";
+import type { CompiledBalancerOptions } from "./options.js";
+import { checkWireLayout, decodeKeys } from "./wire-rows.js";
+
+/** What a Publish stream needs from the balancer. */
+export interface PublishContext {
+  readonly options: CompiledBalancerOptions;
+  readonly dispatcher: Dispatcher;
+  readonly metrics: BalancerMetrics;
+  readonly logger: Logger;
+  /** Aborted when the balancer starts draining: streams stop reading and finish their acks. */
+  readonly draining: AbortSignal;
+  /** Counts deliveries the balancer still has to answer. */
+  readonly outstanding: { add(n: number): void };
+}
+
+/**
+ * Serves one Publish stream: reads batches only while every worker has room (so a full worker
+ * slows the publisher through gRPC flow control), checks each against its source window, routes
+ * it, and answers each origin once every worker it reached has committed it. The response stream
+ * ends after the publisher half-closes and every origin it sent is answered.
+ */
+export function servePublish(
+  requests: AsyncIterable<pb.PublishRequest>,
+  signal: AbortSignal,
+  context: PublishContext,
+): AsyncIterable<PublishReply> {
+  const { dispatcher, metrics } = context;
+  const out = createChannel<PublishReply>({ highWater: Number.POSITIVE_INFINITY });
+  const schemas = createSchemaCache();
+  let outstanding = 0;
+  let inputDone = false;
+  const sink: DeliverySink = {
+    reply(response) {
+      out.push(response);
+      metrics.replies.add(1, { result: response.result?.case === "ack" ? "ack" : "error" });
+    },
+    settled() {
+      outstanding--;
+      context.outstanding.add(-1);
+      if (inputDone && outstanding === 0) out.end();
+    },
+  };
+  const stop = AbortSignal.any([signal, context.draining]);
+  const ingest = (request: pb.PublishRequest) => {
+    const delivery = admit(request, context, schemas, sink);
+    if (delivery === undefined) return;
+    outstanding++;
+    context.outstanding.add(1);
+    dispatcher.dispatch(delivery);
+  };
+  readRequests(requests, stop, dispatcher, ingest).then(
+    () => {
+      inputDone = true;
+      if (outstanding === 0) out.end();
+    },
+    (error: unknown) => {
+      inputDone = true;
+      out.end(MeshError.from(error));
+    },
+  );
+  return out;
+}
+
+async function readRequests(
+  requests: AsyncIterable<pb.PublishRequest>,
+  stop: AbortSignal,
+  dispatcher: Dispatcher,
+  ingest: (request: pb.PublishRequest) => void,
+): Promise<void> {
+  const iterator = requests[Symbol.asyncIterator]();
+  const stopped = new Promise<"stopped">((resolve) => {
+    if (stop.aborted) resolve("stopped");
+    else stop.addEventListener("abort", () => resolve("stopped"), { once: true });
+  });
+  for (;;) {
+    await dispatcher.waitForRoom(stop);
+    if (stop.aborted) return;
+    const next = iterator.next();
+    const result = await Promise.race([next, stopped]);
+    if (result === "stopped") {
+      // The read in progress is abandoned with the stream; its outcome no longer matters.
+      next.catch(() => undefined);
+      return;
+    }
+    if (result.done === true) return;
+    ingest(result.value);
+  }
+}
+
+/** Refuses a request whose origin can be named; requests without one are only logged. */
+function refuse(sink: DeliverySink, origin: pb.Origin | undefined, code: MeshErrorCode, message: string): undefined {
+  sink.reply({ ...(origin === undefined ? {} : { origin }), result: { case: "error", value: { code, message } } });
+  return undefined;
+}
+
+/** Checks a request against the deployment and decodes what routing needs; a Part's delivery, or undefined if refused. */
+function admit(
+  request: pb.PublishRequest,
+  context: PublishContext,
+  schemas: SchemaCache,
+  sink: DeliverySink,
+): Parameters<Dispatcher["dispatch"]>[0] | undefined {
+  const { options } = context;
+  const message = request.batch;
+  const origin = message?.origin;
+  if (request.project !== options.project) {
+    return refuse(
+      sink,
+      origin,
+      "NOT_FOUND",
+      `project "${request.project}" is not served here (this balancer serves "${options.project}")`,
+    );
+  }
+  if (message === undefined) return refuse(sink, origin, "INVALID_ARGUMENT", "a publish request needs a batch");
+  if (origin === undefined || origin.sourceId === "" || origin.seq < 1n) {
+    return refuse(sink, origin, "INVALID_ARGUMENT", "a published batch needs an origin (sourceId and seq ≥ 1)");
+  }
+  const source = options.sources.get(message.window);
+  if (source === undefined) {
+    const known = [...options.sources.keys()].join(", ");
+    return refuse(
+      sink,
+      origin,
+      "NOT_FOUND",
+      `window "${message.window}" is not a source window of ${options.project} (${known})`,
+    );
+  }
+  let fingerprint = message.schemaFingerprint;
+  try {
+    if (fingerprint === "" && message.schema !== undefined) fingerprint = schemaFromProto(message.schema).fingerprint;
+  } catch (error) {
+    return refuse(sink, origin, "INVALID_ARGUMENT", MeshError.from(error).message);
+  }
+  if (fingerprint !== source.schema.fingerprint) {
+    return refuse(
+      sink,
+      origin,
+      "INVALID_ARGUMENT",
+      `batch schema ${fingerprint || "(none)"} is not the schema of window "${source.name}" (${schemaToString(source.schema)})`,
+    );
+  }
+  const count = message.count;
+  let shards: Uint32Array | undefined;
+  try {
+    checkWireLayout(message, source.schema);
+    if (source.keys !== undefined) {
+      const keys = decodeKeys(message, source.keys, schemas);
+      shards = shardsOfBatch(keys, {
+        shardCount: context.options.shardCount,
+        hashFields: source.keys.schema.keyIndexes,
+      });
+    }
+  } catch (error) {
+    const failure = MeshError.from(error);
+    return refuse(sink, origin, failure.code, failure.message);
+  }
+  context.metrics.eventsIn.add(count, { window: source.name });
+  const delivery = new Delivery(origin, source.name, count, messageBytes(message) / Math.max(1, count), sink);
+  return { delivery, source, message, shards, rows: undefined, count };
+}

@@ -1,0 +1,107 @@
+import type { StateBackend } from "@espmesh/state-client";
+import { type Logger, MeshError, noopLogger } from "@espmesh/telemetry";
+import type { EngineHost } from "./engine-host.js";
+import type { ShardLedger } from "./shard-ledger.js";
+
+/** What one checkpoint did. */
+export interface CommitOutcome {
+  /** Shards written. */
+  readonly shards: number;
+  readonly bytes: number;
+  /** Shards another owner took over (stale epoch): they were dropped here. */
+  readonly fenced: readonly number[];
+}
+
+/** Options of {@link createCommitter}. */
+export interface CommitterOptions {
+  readonly owner: string;
+  readonly engine: EngineHost;
+  readonly ledger: ShardLedger;
+  /** Undefined when the deployment keeps state only in the worker (`state: none`). */
+  readonly state: StateBackend | undefined;
+  readonly logger?: Logger;
+  /** Called after every successful commit with its latency. */
+  readonly onCommit?: (outcome: CommitOutcome, millis: number) => void;
+}
+
+/**
+ * Checkpoints the worker's dirty shards to the state backend, one commit at a time (commits of
+ * one worker never overtake each other). A shard whose commit failed stays dirty and goes out
+ * with the next commit; a shard fenced by a newer owner is dropped.
+ */
+export interface Committer {
+  /** Marks shards whose watermarks moved (the engine reports its own changes). */
+  markDirty(shard: number): void;
+  /** Commits every dirty owned shard plus `force`; resolves when written, rejects when not. */
+  commit(force?: readonly number[]): Promise<CommitOutcome>;
+}
+
+/** Creates a {@link Committer}. */
+export function createCommitter(options: CommitterOptions): Committer {
+  const { owner, engine, ledger, state } = options;
+  const logger = options.logger ?? noopLogger;
+  const pending = new Set<number>();
+  let chain: Promise<unknown> = Promise.resolve();
+
+  const commitOnce = async (force: readonly number[]): Promise<CommitOutcome> => {
+    for (const shard of engine.takeDirty()) pending.add(shard);
+    for (const shard of force) pending.add(shard);
+    const shards = [...pending].filter((shard) => ledger.owns(shard));
+    pending.clear();
+    if (!state || shards.length === 0) return { shards: 0, bytes: 0, fenced: [] };
+
+    // One commit per epoch: fencing is checked per shard against the epoch it is owned under.
+    const byEpoch = new Map<number, number[]>();
+    for (const shard of shards) {
+      const epoch = ledger.epochOf(shard)!;
+      const group = byEpoch.get(epoch);
+      if (group) group.push(shard);
+      else byEpoch.set(epoch, [shard]);
+    }
+    let written = 0;
+    let bytes = 0;
+    const fenced: number[] = [];
+    const started = performance.now();
+    for (const [epoch, group] of byEpoch) {
+      const commits = group.map((shard) => ({
+        shard,
+        windows: engine.snapshot(shard),
+        watermarks: ledger.watermarksOf(shard),
+        deleteShard: false,
+      }));
+      try {
+        const result = await state.commit({ owner, epoch, shards: commits });
+        written += result.shards;
+        bytes += result.bytes;
+      } catch (error) {
+        const failure = MeshError.from(error);
+        if (failure.code === "FAILED_PRECONDITION") {
+          logger.warn(
+            { shards: group, epoch, reason: failure.message },
+            "shards fenced by a newer owner; dropping them",
+          );
+          for (const shard of group) {
+            engine.drop(shard);
+            ledger.release(shard);
+            fenced.push(shard);
+          }
+          continue;
+        }
+        for (const shard of group) pending.add(shard);
+        throw failure;
+      }
+    }
+    const outcome = { shards: written, bytes, fenced };
+    options.onCommit?.(outcome, performance.now() - started);
+    return outcome;
+  };
+
+  return {
+    markDirty: (shard) => pending.add(shard),
+    commit(force = []) {
+      const next = chain.then(() => commitOnce(force));
+      chain = next.catch(() => undefined);
+      return next;
+    },
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * balancer-throughput: events/s acknowledged end to end, batches of 1000 events
+ * (`id*:int64,symbol:string,value:double`), each process on its own:
+ *
+ * - balancer: client → balancer (`services/balancer/src/main.ts`) → 2 workers; the client counts
+ *   events whose origin was acked, i.e. committed by every worker it reached. Once with the
+ *   default policy (consistent-hash on `id`: decode, hash, split, re-encode) and once with
+ *   round-robin (whole batches forwarded as received).
+ * - direct (baseline): client → 1 worker over its Process stream, counting `Committed`.
+ *
+ * Workers: with BENCH_WORKER=engine (the default when `services/worker` is present) the real
+ * worker (`services/worker/src/main.ts`) running a filter-only ESP project (source → filter
+ * `value >= 0`, stateless, `state: none`, 50 ms checkpoints); with BENCH_WORKER=test the
+ * balancer's test worker in filter-only mode (decode, one pass over a column, commit every 50 ms).
+ * The client keeps up to WINDOW batches unacknowledged.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { create } from "@bufbuild/protobuf";
+import { encodeBatch, parseSchemaString, rowsToBatch } from "@espmesh/events";
+import * as pb from "@espmesh/proto";
+import { emit, printTable } from "./lib/report.js";
+
+const BATCH = 1000;
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 256);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_MS = 1000;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const testWorkerMain = join(root, "services/balancer/src/test/test-worker-main.ts");
+const engineWorkerMain = join(root, "services/worker/src/main.ts");
+const WORKER = process.env.BENCH_WORKER ?? (existsSync(engineWorkerMain) ? "engine" : "test");
+const SCHEMA = "id*:int64,symbol:string,value:double";
+const PROJECT = `
+<project name="bench">
+  <contqueries>
+    <contquery name="cq">
+      <windows>
+        <window-source name="trades" insert-only="true" index="pi_EMPTY">
+          <schema-string>${SCHEMA}</schema-string>
+        </window-source>
+        <window-filter name="kept" index="pi_EMPTY">
+          <expression>value &gt;= 0</expression>
+        </window-filter>
+      </windows>
+      <edges><edge source="trades" target="kept"/></edges>
+    </contquery>
+  </contqueries>
+</project>`;
+const projectFile = join(mkdtempSync(join(tmpdir(), "espmesh-bench-")), "bench.xml");
+writeFileSync(projectFile, PROJECT);
+const balancerMain = join(root, "services/balancer/src/main.ts");
+const schema = parseSchemaString(SCHEMA);
+const children: ChildProcess[] = [];
+
+/**
+ * Starts a TypeScript program and resolves with the address in the first JSON line of its
+ * output that has one (its log keeps being read, so it never blocks on a full pipe).
+ */
+function startProcess(file: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      const parsed = JSON.parse(line) as { address?: string };
+      if (parsed.address) resolve(parsed.address);
+    });
+    child.once("exit", (code) => reject(new Error(`${file} exited (${code}) before printing its address`)));
+  });
+}
+
+/** Starts one worker process of the chosen kind and resolves with its address. */
+function startWorker(id: string, policy: string): Promise<string> {
+  if (WORKER === "test") return startProcess(testWorkerMain, [id]);
+  return startProcess(engineWorkerMain, [], {
+    ESPMESH_WORKER_ID: id,
+    ESPMESH_PROJECT: "bench",
+    ESPMESH_PROJECT_FILE: projectFile,
+    ESPMESH_SETTINGS: JSON.stringify({ routing: { trades: { policy } }, state: "none", checkpointIntervalMs: 50 }),
+    ESPMESH_WORKER_ADDRESS: "127.0.0.1:0",
+    ESPMESH_LOG_LEVEL: "info",
+  });
+}
+
+async function stopAll(): Promise<void> {
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null) continue;
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+}
+
+/** Pre-encoded batches with distinct keys; each request only changes the origin. */
+const batches = Array.from({ length: 16 }, (_, b) =>
+  encodeBatch(
+    rowsToBatch(
+      schema,
+      Array.from({ length: BATCH }, (_, i) => ({ id: b * BATCH + i, symbol: `S${i % 50}`, value: i })),
+    ),
+    { window: "trades" },
+  ),
+);
+
+/** Batch `seq` of the rotation with its origin (the wire message is shared, only the origin differs). */
+function withOrigin(seq: number): pb.Batch {
+  const batch = batches[seq % batches.length]!;
+  return { ...batch, origin: create(pb.OriginSchema, { sourceId: "bench", seq: BigInt(seq) }) };
+}
+
+/** Counts acknowledged events per second after the warm-up; `send` runs a pipelined stream. */
+async function run(send: (take: () => boolean, acked: (events: number) => void) => Promise<void>): Promise<number> {
+  let counting = false;
+  let events = 0;
+  let started = 0;
+  const warm = setTimeout(() => {
+    counting = true;
+    started = performance.now();
+  }, WARMUP_MS);
+  const deadline = performance.now() + WARMUP_MS + SECONDS * 1000;
+  await send(
+    () => performance.now() < deadline,
+    (n) => {
+      if (counting) events += n;
+    },
+  );
+  clearTimeout(warm);
+  return events / ((performance.now() - started) / 1000);
+}
+
+/** A credit gate: at most WINDOW batches unacknowledged. */
+function credits() {
+  let free = WINDOW;
+  let wake: (() => void) | undefined;
+  return {
+    async take() {
+      while (free === 0) await new Promise<void>((resolve) => (wake = resolve));
+      free--;
+    },
+    give(n: number) {
+      free += n;
+      wake?.();
+      wake = undefined;
+    },
+  };
+}
+
+async function throughBalancer(policy: "consistent-hash" | "round-robin"): Promise<number> {
+  const workers = await Promise.all(["w1", "w2"].map((id) => startWorker(id, policy)));
+  const address = await startProcess(balancerMain, [], {
+    ESPMESH_DEPLOYMENT_JSON: JSON.stringify({
+      project: "bench",
+      sources: [{ name: "trades", schema: SCHEMA, routing: { policy } }],
+    }),
+    ESPMESH_WORKERS: workers.map((worker, i) => `w${i + 1}=${worker}`).join(","),
+    ESPMESH_BALANCER_ADDRESS: "127.0.0.1:0",
+    ESPMESH_LOG_LEVEL: "info",
+  });
+  const client = pb.createServiceClient(pb.IngestService, address);
+  try {
+    return await run(async (more, acked) => {
+      const gate = credits();
+      async function* requests() {
+        for (let seq = 1; more(); seq++) {
+          await gate.take();
+          yield { project: "bench", batch: withOrigin(seq) };
+        }
+      }
+      for await (const response of client.publish(requests())) {
+        if (response.result.case !== "ack") throw new Error(`publish failed: ${JSON.stringify(response.result.value)}`);
+        acked(response.result.value.accepted);
+        gate.give(1);
+      }
+    });
+  } finally {
+    client.close();
+    await stopAll();
+  }
+}
+
+async function direct(): Promise<number> {
+  const address = await startWorker("w1", "round-robin");
+  const client = pb.createServiceClient(pb.WorkerService, address);
+  try {
+    return await run(async (more, acked) => {
+      const gate = credits();
+      let committed = 0;
+      async function* requests() {
+        yield { kind: { case: "open" as const, value: { project: "bench", deployment: "default", shardCount: 4096 } } };
+        for (let seq = 1; more(); seq++) {
+          await gate.take();
+          yield { kind: { case: "batch" as const, value: { seq: BigInt(seq), batch: withOrigin(seq) } } };
+        }
+      }
+      const controller = new AbortController();
+      let sent = 0;
+      const stream = client.process(
+        (async function* () {
+          for await (const request of requests()) {
+            if (request.kind.case === "batch") sent = Number(request.kind.value.seq);
+            yield request;
+          }
+          // Wait for the last commit before closing the stream.
+          while (committed < sent) await new Promise((resolve) => setTimeout(resolve, 10));
+        })(),
+        { signal: controller.signal },
+      );
+      for await (const response of stream) {
+        if (response.kind.case !== "committed") continue;
+        const upTo = Number(response.kind.value.upTo);
+        acked((upTo - committed) * BATCH);
+        gate.give(upTo - committed);
+        committed = upTo;
+      }
+    });
+  } finally {
+    client.close();
+    await stopAll();
+  }
+}
+
+try {
+  const directRate = await direct();
+  const hashRate = await throughBalancer("consistent-hash");
+  const roundRobinRate = await throughBalancer("round-robin");
+  printTable(`events/s, batches of ${BATCH}, window ${WINDOW} batches, ${SECONDS} s, ${WORKER} workers`, [
+    { path: "client → 1 worker (direct)", "events/s": directRate, ratio: 1 },
+    { path: "client → balancer → 2 workers, consistent-hash", "events/s": hashRate, ratio: hashRate / directRate },
+    {
+      path: "client → balancer → 2 workers, round-robin",
+      "events/s": roundRobinRate,
+      ratio: roundRobinRate / directRate,
+    },
+  ]);
+  emit(
+    { bench: "balancer-throughput", metric: "balancer", value: hashRate, unit: "events/s", baseline: directRate },
+    {
+      bench: "balancer-throughput",
+      metric: "balancer-round-robin",
+      value: roundRobinRate,
+      unit: "events/s",
+      baseline: directRate,
+    },
+  );
+} finally {
+  await stopAll();
+}
