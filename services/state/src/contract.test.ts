@@ -15,3 +15,12 @@ describeStateBackendContract("service over redis", async () => {
     },
   };
 });
+
+describeStateBackendContract("service over its memory store (embedded mode)", async () => {
+  const service = createStateService({ store: "memory", maxCommitBytes: CONTRACT_MAX_COMMIT_BYTES });
+  await service.start();
+  return {
+    create: (scope) => createServiceBackend({ ...scope, address: service.address, retryTimeoutMs: 2000 }),
+    stop: () => service.stop(),
+  };
+});

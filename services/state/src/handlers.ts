@@ -1,5 +1,5 @@
 /**
- * The five StateService methods over a {@link RedisStateStore}: validate, size-check, run the
+ * The five StateService methods over a {@link StateStore}: validate, size-check, run the
  * script, shape the response. Commit takes the raw request bytes and decodes them with the
  * hand-written CommitRequest decoder (window blobs stay views into the received buffer until
  * they are handed to Redis); the others take messages decoded by protobuf-es.
@@ -27,7 +27,7 @@ import {
   validateCommit,
 } from "@espmesh/state-client/internal";
 import { getMeter, type Logger, MeshError } from "@espmesh/telemetry";
-import type { RedisStateStore, Scope } from "./redis-store.js";
+import type { Scope, StateStore } from "./redis-store.js";
 
 const meter = getMeter("@espmesh/state");
 const callDuration = meter.createHistogram("espmesh.state.call.duration", {
@@ -70,7 +70,7 @@ function timed<R>(method: string, handler: () => Promise<R>): Promise<R> {
 }
 
 /** The handlers of a state service storing in `store`, limiting commits to `maxCommitBytes`. */
-export function createStateHandlers(store: RedisStateStore, maxCommitBytes: number, logger: Logger): StateHandlers {
+export function createStateHandlers(store: StateStore, maxCommitBytes: number, logger: Logger): StateHandlers {
   return {
     acquire: (request) =>
       timed("Acquire", async () => {

@@ -11,6 +11,12 @@ export interface StateServiceOptions {
   /** `host:port` to listen on; port 0 picks a free port. @default "127.0.0.1:0" */
   address?: string;
   /**
+   * Where checkpoints live: "redis", or "memory" for the embedded mode (gone with the process;
+   * no Redis needed, `redisUrl`/`redis` are ignored).
+   * @default "redis"
+   */
+  store?: "redis" | "memory";
+  /**
    * Redis to connect to (the service creates, owns and closes the client). Conflicts with `redis`.
    * @default "redis://127.0.0.1:6379" when `redis` is not given
    */
@@ -36,6 +42,7 @@ export interface StateServiceOptions {
 /** {@link StateServiceOptions}, defaulted and validated. */
 export interface CompiledStateServiceOptions {
   readonly address: string;
+  readonly store: "redis" | "memory";
   readonly redis: { readonly url: string } | { readonly client: Redis };
   readonly maxCommitBytes: number;
   readonly keyPrefix: string;
@@ -66,8 +73,18 @@ export function compileStateServiceOptions(options: StateServiceOptions = {}): C
       details: { field: "address" },
     });
   }
+  if (options.store !== undefined && options.store !== "redis" && options.store !== "memory") {
+    throw new MeshError(
+      "INVALID_ARGUMENT",
+      `state service option store must be "redis" or "memory", got ${options.store}`,
+      {
+        details: { field: "store" },
+      },
+    );
+  }
   return {
     address,
+    store: options.store ?? "redis",
     redis: options.redis ? { client: options.redis } : { url: options.redisUrl ?? "redis://127.0.0.1:6379" },
     maxCommitBytes: positive("maxCommitBytes", options.maxCommitBytes ?? DEFAULT_MAX_COMMIT_BYTES),
     keyPrefix: checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX),

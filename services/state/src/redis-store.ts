@@ -31,8 +31,8 @@ interface StateScripts {
   espmeshStateDropBuffer: ScriptFn;
 }
 
-/** Shard checkpoints in Redis, one atomic script per call. */
-export interface RedisStateStore {
+/** Where the state service keeps shard checkpoints: Redis (one atomic script per call) or memory. */
+export interface StateStore {
   acquire(scope: Scope, shards: readonly number[], owner: string, epoch: number): Promise<ShardCheckpoint[]>;
   commit(scope: Scope, commit: NormalizedCommit): Promise<void>;
   load(scope: Scope, shards: readonly number[]): Promise<ShardCheckpoint[]>;
@@ -67,7 +67,7 @@ function toCheckpoint(shard: number, entry: unknown): ShardCheckpoint {
   };
 }
 
-class Store implements RedisStateStore {
+class Store implements StateStore {
   readonly #redis: Redis & StateScripts;
   readonly #prefix: string;
 
@@ -153,7 +153,7 @@ class Store implements RedisStateStore {
   }
 }
 
-/** A RedisStateStore over `redis`, with every key under `prefix`. */
-export function createRedisStateStore(redis: Redis, prefix: string): RedisStateStore {
+/** A StateStore over `redis`, with every key under `prefix`. */
+export function createRedisStateStore(redis: Redis, prefix: string): StateStore {
   return new Store(redis, prefix);
 }

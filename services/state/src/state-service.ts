@@ -14,6 +14,7 @@ import { MeshError } from "@espmesh/telemetry";
 import * as grpc from "@grpc/grpc-js";
 import { Redis } from "ioredis";
 import { createStateHandlers, type StateHandlers } from "./handlers.js";
+import { createMemoryStateStore } from "./memory-store.js";
 import {
   type CompiledStateServiceOptions,
   compileStateServiceOptions,
@@ -123,7 +124,8 @@ class StateServiceImpl implements StateService {
       throw new MeshError("FAILED_PRECONDITION", `the state service cannot start when ${this.#status}`);
     }
     this.#status = "starting";
-    const redis = this.#connectRedis();
+    const memory = this.#options.store === "memory";
+    const redis = memory ? undefined : this.#connectRedis();
     this.#redis = redis;
     const server = widenFlowControlWindow(
       new grpc.Server({
@@ -133,7 +135,7 @@ class StateServiceImpl implements StateService {
         "grpc.max_send_message_length": -1,
       }),
     );
-    const store = createRedisStateStore(redis, this.#options.keyPrefix);
+    const store = redis ? createRedisStateStore(redis, this.#options.keyPrefix) : createMemoryStateStore();
     const handlers = createStateHandlers(store, this.#options.maxCommitBytes, this.#options.logger);
     server.addService(serviceDefinition(), grpcHandlers(handlers));
     try {
