@@ -6,53 +6,31 @@
 import { createClient } from "@espmesh/client";
 import { parseSchemaString, type Row } from "@espmesh/events";
 import { startLocalMesh } from "../support/local-mesh.js";
+import { TOTALS_PROJECT, TRADES_SCHEMA, trades } from "../support/trades.js";
 import { emit, printTable } from "./lib/report.js";
 
-const SCHEMA = "id*:int64,symbol:string,price:double,quantity:int32";
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300_000);
-const PROJECT = `
-<project name="trades">
-  <contqueries>
-    <contquery name="cq">
-      <windows>
-        <window-source name="trades" insert-only="true" index="pi_EMPTY">
-          <schema-string>${SCHEMA}</schema-string>
-        </window-source>
-        <window-aggregate name="totals">
-          <schema-string>symbol*:string,volume:int64,trades:int64</schema-string>
-          <output>
-            <field-expr>ESP_aSum(quantity)</field-expr>
-            <field-expr>ESP_aCount()</field-expr>
-          </output>
-        </window-aggregate>
-      </windows>
-      <edges><edge source="trades" target="totals"/></edges>
-    </contquery>
-  </contqueries>
-</project>`;
 
 const batches: Row[][] = [];
-for (let start = 0; start < EVENTS; start += 1000) {
-  batches.push(
-    Array.from({ length: 1000 }, (_, k) => {
-      const i = start + k;
-      return { id: i, symbol: `S${(i * 7919) % 4000}`, price: (i % 1000) / 10, quantity: (i % 97) + 1 };
-    }),
-  );
-}
+for (let start = 1; start <= EVENTS; start += 1000) batches.push(trades(start, 1000));
 
 async function run(state: "memory" | "redis"): Promise<number> {
   const mesh = await startLocalMesh({
     project: "trades",
-    projectText: PROJECT,
+    projectText: TOTALS_PROJECT,
     settings: { routing: { trades: { policy: "consistent-hash", hashFields: ["symbol"] } } },
-    sources: [{ name: "trades", schema: SCHEMA, routing: { policy: "consistent-hash", hashFields: ["symbol"] } }],
+    sources: [
+      { name: "trades", schema: TRADES_SCHEMA, routing: { policy: "consistent-hash", hashFields: ["symbol"] } },
+    ],
     workers: 2,
     state,
   });
   try {
     const client = createClient({ address: mesh.balancerAddress, balancerAddress: mesh.balancerAddress });
-    const publisher = client.publisher("trades", "trades", { schema: parseSchemaString(SCHEMA), maxUnacked: 32 });
+    const publisher = client.publisher("trades", "trades", {
+      schema: parseSchemaString(TRADES_SCHEMA),
+      maxUnacked: 32,
+    });
     await publisher.publish(batches[0]!);
     await publisher.flush();
     const started = performance.now();

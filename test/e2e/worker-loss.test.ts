@@ -4,58 +4,21 @@
  * (it exits 0 and nothing is lost).
  */
 import { createClient } from "@espmesh/client";
-import { createEngine, loadProject } from "@espmesh/engine";
-import { batchToRows, parseSchemaString, type Row, rowsToBatch } from "@espmesh/events";
+import { parseSchemaString, type Row } from "@espmesh/events";
 import { waitFor } from "@espmesh/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type LocalMesh, startLocalMesh } from "../support/local-mesh.js";
-
-const SCHEMA = "id*:int64,symbol:string,price:double,quantity:int32";
-
-const STATELESS = `
-<project name="alerts">
-  <contqueries>
-    <contquery name="cq">
-      <windows>
-        <window-source name="trades" insert-only="true" index="pi_EMPTY">
-          <schema-string>${SCHEMA}</schema-string>
-        </window-source>
-        <window-filter name="large" index="pi_EMPTY">
-          <expression>quantity &gt;= 10</expression>
-        </window-filter>
-      </windows>
-      <edges><edge source="trades" target="large"/></edges>
-    </contquery>
-  </contqueries>
-</project>`;
-
-const AGGREGATE = `
-<project name="trades">
-  <contqueries>
-    <contquery name="cq">
-      <windows>
-        <window-source name="trades" insert-only="true" index="pi_EMPTY">
-          <schema-string>${SCHEMA}</schema-string>
-        </window-source>
-        <window-aggregate name="totals">
-          <schema-string>symbol*:string,volume:int64,trades:int64</schema-string>
-          <output>
-            <field-expr>ESP_aSum(quantity)</field-expr>
-            <field-expr>ESP_aCount()</field-expr>
-          </output>
-        </window-aggregate>
-      </windows>
-      <edges><edge source="trades" target="totals"/></edges>
-    </contquery>
-  </contqueries>
-</project>`;
-
-function trade(i: number): Row {
-  return { id: i, symbol: `S${(i * 7919) % 500}`, price: (i % 1000) / 10, quantity: i % 50 };
-}
+import {
+  bySymbol,
+  LARGE_TRADES_PROJECT,
+  runInOneProcess,
+  TOTALS_PROJECT,
+  TRADES_SCHEMA,
+  trades,
+} from "../support/trades.js";
 
 function rows(start: number, count: number): Row[] {
-  return Array.from({ length: count }, (_, k) => trade(start + k));
+  return trades(start, count, 500);
 }
 
 let mesh: LocalMesh | undefined;
@@ -69,9 +32,9 @@ describe("worker loss", () => {
     const EVENTS = 30_000;
     mesh = await startLocalMesh({
       project: "alerts",
-      projectText: STATELESS,
+      projectText: LARGE_TRADES_PROJECT,
       settings: { routing: { trades: { policy: "round-robin" } }, state: "none" },
-      sources: [{ name: "trades", schema: SCHEMA, routing: { policy: "round-robin" } }],
+      sources: [{ name: "trades", schema: TRADES_SCHEMA, routing: { policy: "round-robin" } }],
       workers: 3,
     });
     const client = createClient({ address: mesh.balancerAddress, balancerAddress: mesh.balancerAddress });
@@ -85,7 +48,7 @@ describe("worker loss", () => {
     })();
     // Let the subscription reach every worker before publishing.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const publisher = client.publisher("alerts", "trades", { schema: parseSchemaString(SCHEMA), maxUnacked: 8 });
+    const publisher = client.publisher("alerts", "trades", { schema: parseSchemaString(TRADES_SCHEMA), maxUnacked: 8 });
     for (let start = 1; start <= EVENTS; start += 500) {
       await publisher.publish(rows(start, 500));
       if (start === 10_001) mesh.workers[0]!.kill("SIGKILL");
@@ -102,21 +65,23 @@ describe("worker loss", () => {
     await following;
     client.close();
     expect(new Set(seen.keys()).size).toBe(expected.length);
-    expect([...seen.keys()].every((id) => (trade(id).quantity as number) >= 10)).toBe(true);
+    expect([...seen.keys()].every((id) => (rows(id, 1)[0]!.quantity as number) >= 10)).toBe(true);
   }, 120_000);
 
   it("SIGTERM under load: the worker exits 0 and the final table is exact", async () => {
     const EVENTS = 60_000;
     mesh = await startLocalMesh({
       project: "trades",
-      projectText: AGGREGATE,
+      projectText: TOTALS_PROJECT,
       settings: { routing: { trades: { policy: "consistent-hash", hashFields: ["symbol"] } } },
-      sources: [{ name: "trades", schema: SCHEMA, routing: { policy: "consistent-hash", hashFields: ["symbol"] } }],
+      sources: [
+        { name: "trades", schema: TRADES_SCHEMA, routing: { policy: "consistent-hash", hashFields: ["symbol"] } },
+      ],
       workers: 3,
       checkpointIntervalMs: 50,
     });
     const client = createClient({ address: mesh.balancerAddress, balancerAddress: mesh.balancerAddress });
-    const publisher = client.publisher("trades", "trades", { schema: parseSchemaString(SCHEMA), maxUnacked: 8 });
+    const publisher = client.publisher("trades", "trades", { schema: parseSchemaString(TRADES_SCHEMA), maxUnacked: 8 });
     const drained = mesh.workers[1]!;
     for (let start = 1; start <= EVENTS; start += 1000) {
       await publisher.publish(rows(start, 1000));
@@ -125,11 +90,8 @@ describe("worker loss", () => {
     await publisher.close();
     expect(await drained.exited).toBe(0);
 
-    const engine = createEngine(loadProject(AGGREGATE), { routing: { trades: ["symbol"] } });
-    engine.process("trades", rowsToBatch(parseSchemaString(SCHEMA), rows(1, EVENTS)));
-    const bySymbol = (list: Row[]) => list.sort((a, b) => String(a.symbol).localeCompare(String(b.symbol)));
     const actual = bySymbol(await client.query("trades", "totals"));
     client.close();
-    expect(actual).toEqual(bySymbol(batchToRows(engine.query("totals"))));
+    expect(actual).toEqual(runInOneProcess(TOTALS_PROJECT, "totals", EVENTS, 500));
   }, 120_000);
 });
