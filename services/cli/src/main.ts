@@ -1,5 +1,10 @@
 import { Command, CommanderError } from "commander";
+import { registerDeployCommand } from "./commands/deploy.js";
+import { registerPublishCommand } from "./commands/publish.js";
 import { registerRunCommand } from "./commands/run.js";
+import { registerStatusCommand } from "./commands/status.js";
+import { registerSubscribeCommand } from "./commands/subscribe.js";
+import { registerUpCommand } from "./commands/up.js";
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -24,7 +29,12 @@ export function createProgram(io: CliIo = processIo, setExitCode: (code: number)
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError();
+  registerUpCommand(program, io, setExitCode);
   registerRunCommand(program, io, setExitCode);
+  registerDeployCommand(program, io, setExitCode);
+  registerPublishCommand(program, io, setExitCode);
+  registerSubscribeCommand(program, io, setExitCode);
+  registerStatusCommand(program, io, setExitCode);
   return program;
 }
 
