@@ -42,10 +42,7 @@ function selectColumn(column: Column, selection: Uint32Array, count: number): Co
     for (let i = 0; i < count; i++) out[i] = source[selection[i] as number];
     values = out as ColumnValues;
   } else {
-    const typed = source as TypedValues;
-    const out = allocateValues(column.type, count) as TypedValues;
-    for (let i = 0; i < count; i++) out[i] = typed[selection[i] as number] as number;
-    values = out;
+    values = selectTyped(source as TypedValues, selection, count);
   }
   let nulls: Uint8Array | undefined;
   if (column.nulls !== undefined) {
@@ -58,6 +55,26 @@ function selectColumn(column: Column, selection: Uint32Array, count: number): Co
     }
   }
   return { type: column.type, values, nulls };
+}
+
+/**
+ * The selected values of a fixed-width column. One loop per array type, so that each loop's
+ * element accesses stay monomorphic (a shared loop over the three types runs several times slower).
+ */
+function selectTyped(source: TypedValues, selection: Uint32Array, count: number): TypedValues {
+  if (source instanceof Float64Array) {
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) out[i] = source[selection[i]!]!;
+    return out;
+  }
+  if (source instanceof Int32Array) {
+    const out = new Int32Array(count);
+    for (let i = 0; i < count; i++) out[i] = source[selection[i]!]!;
+    return out;
+  }
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) out[i] = source[selection[i]!]!;
+  return out;
 }
 
 /**
