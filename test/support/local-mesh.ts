@@ -2,6 +2,8 @@
  * A real mesh for one deployment on this machine, for cross-service tests and benchmarks:
  * throwaway Redis, the state service, the local registry, worker *processes* (so a test can
  * `kill -9` one) and the balancer. Everything listens on 127.0.0.1 and stops with `stop()`.
+ * With `natsUrl` and `settings.bindings` it is one stage of a cascade (DESIGN §9): bound outputs
+ * are published by the workers, bound sources read by the balancer.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -36,6 +38,10 @@ export interface LocalMeshOptions {
   settings: {
     routing?: Record<string, { policy: string; hashFields?: string[] }>;
     state?: "service" | "none";
+    bindings?: {
+      outputs?: Record<string, { subject: string; stream?: string }>;
+      inputs?: Record<string, { stream: string; subject?: string; durable: string }>;
+    };
   } & Record<string, unknown>;
   /** Source windows the balancer accepts, with schemas. */
   sources: readonly SourceWindowOptions[];
@@ -44,6 +50,10 @@ export interface LocalMeshOptions {
   state?: "redis" | "memory";
   shardCount?: number;
   checkpointIntervalMs?: number;
+  /** NATS for the settings' bindings (workers get ESPMESH_NATS_URL, the balancer `natsUrl`). @default none */
+  natsUrl?: string;
+  /** A Redis to use (and leave running) instead of starting one; stages of a cascade can share it. @default none */
+  redis?: RedisServer;
 }
 
 /** A running local mesh. */
@@ -51,6 +61,8 @@ export interface LocalMesh {
   readonly balancerAddress: string;
   readonly workers: WorkerProcess[];
   readonly redis: RedisServer | undefined;
+  /** The in-process balancer (its stats and input lag). */
+  readonly balancer: Balancer;
   startWorker(id?: string): Promise<WorkerProcess>;
   stop(): Promise<void>;
 }
@@ -66,9 +78,14 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     ...(options.checkpointIntervalMs ? { checkpointIntervalMs: options.checkpointIntervalMs } : {}),
   };
   let redis: RedisServer | undefined;
+  let ownRedis = false;
   let state: StateService | undefined;
   if ((options.state ?? "redis") === "redis" && settings.state !== "none") {
-    redis = await startRedis();
+    redis = options.redis;
+    if (redis === undefined) {
+      redis = await startRedis();
+      ownRedis = true;
+    }
     state = createStateService({ redisUrl: redis.url, address: "127.0.0.1:0" });
     await state.start();
   }
@@ -88,6 +105,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         ESPMESH_SETTINGS: JSON.stringify(settings),
         ESPMESH_REGISTRY_ADDRESS: registry.address,
         ...(state ? { ESPMESH_STATE_ADDRESS: state.address } : {}),
+        ...(options.natsUrl ? { ESPMESH_NATS_URL: options.natsUrl } : {}),
         ESPMESH_LOG_LEVEL: "info",
       },
       stdio: ["ignore", "pipe", "inherit"],
@@ -127,28 +145,48 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   };
 
   await Promise.all(Array.from({ length: options.workers }, () => startWorker()));
+  const inputs = settings.bindings?.inputs ?? {};
+  const membership = createLocalRegistry({ address: registry.address, deployment: options.project });
   const balancer: Balancer = createBalancer({
     deployment: {
       project: options.project,
-      sources: options.sources,
+      sources: options.sources.map((source) =>
+        source.input === undefined && inputs[source.name] !== undefined
+          ? { ...source, input: inputs[source.name]! }
+          : source,
+      ),
       ...(options.shardCount ? { shardCount: options.shardCount } : {}),
     },
-    membership: createLocalRegistry({ address: registry.address, deployment: options.project }),
+    membership,
     listen: "127.0.0.1:0",
+    ...(options.natsUrl ? { natsUrl: options.natsUrl } : {}),
   });
-  const { port } = await balancer.start();
+  let port: number;
+  try {
+    ({ port } = await balancer.start());
+  } catch (error) {
+    await membership.close();
+    for (const child of children) child.kill("SIGKILL");
+    await registry.stop();
+    await state?.stop();
+    if (ownRedis) await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   return {
     balancerAddress: `127.0.0.1:${port}`,
     workers,
     redis,
+    balancer,
     startWorker,
     async stop() {
       await balancer.stop();
+      await membership.close();
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await registry.stop();
       await state?.stop();
-      await redis?.stop();
+      if (ownRedis) await redis?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

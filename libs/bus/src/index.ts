@@ -16,7 +16,7 @@ export {
   type InputBindingOptions,
 } from "./input-options.js";
 export type { ConsumerLag } from "./lag-metric.js";
-export { outputMessageId } from "./message-id.js";
+export { originMessageId, outputMessageId } from "./message-id.js";
 export {
   type CompiledOutputBindingOptions,
   compileOutputBindingOptions,

@@ -37,3 +37,40 @@ export function outputMessageId(deployment: string, window: string, shard: numbe
   }
   return `${encodeURIComponent(deployment)}:${encodeURIComponent(window)}:${shard}:${seq}`;
 }
+
+/**
+ * The `Nats-Msg-Id` of the output events one shard produced for one input origin:
+ * `deployment:window:shard:sourceId:seq` (`:part` appended for part > 0), names percent-encoded so
+ * that no two different inputs give the same id. A shard's outputs for an origin are deterministic
+ * given the shard's checkpoint, so a worker that replays the origin after a failure republishes the
+ * same ids and the stream drops them (within its duplicate window): each output is stored once.
+ * @param deployment the producing deployment.
+ * @param window the output window.
+ * @param shard the shard the events were produced for.
+ * @param origin the input batch they were produced from: its `sourceId` and `seq`.
+ * @param part the index of the message when one shard's outputs for an origin are split. @default 0
+ * @throws MeshError INVALID_ARGUMENT for an empty name or sourceId, or a shard, seq or part that is
+ * not a non-negative safe integer.
+ */
+export function originMessageId(
+  deployment: string,
+  window: string,
+  shard: number,
+  origin: { readonly sourceId: string; readonly seq: number },
+  part = 0,
+): string {
+  if (typeof origin?.sourceId !== "string" || origin.sourceId === "") {
+    throw new MeshError("INVALID_ARGUMENT", "originMessageId: `origin.sourceId` must be a non-empty string", {
+      details: { window },
+    });
+  }
+  if (!Number.isSafeInteger(part) || part < 0) {
+    throw new MeshError("INVALID_ARGUMENT", `originMessageId: \`part\` must be a non-negative integer, got ${part}`, {
+      details: { window },
+    });
+  }
+  const base = outputMessageId(deployment, window, shard, origin.seq);
+  const at = base.lastIndexOf(":");
+  const id = `${base.slice(0, at)}:${encodeURIComponent(origin.sourceId)}${base.slice(at)}`;
+  return part === 0 ? id : `${id}:${part}`;
+}

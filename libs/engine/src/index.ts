@@ -6,7 +6,14 @@
  */
 
 export type { BadEvent, BadEventCounters } from "./engine/bad-events.js";
-export { createEngine, type Engine, type OutputSet, type ProcessOptions } from "./engine/engine.js";
+export {
+  createEngine,
+  type Engine,
+  type OutputSet,
+  type ProcessOptions,
+  type ShardedBatch,
+  type ShardedOutputSet,
+} from "./engine/engine.js";
 export { type CompiledEngineOptions, compileEngineOptions, type EngineOptions } from "./engine/engine-options.js";
 export { SNAPSHOT_VERSION } from "./engine/snapshot-format.js";
 export { loadError, type SourcePosition } from "./errors.js";

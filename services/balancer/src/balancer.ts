@@ -3,6 +3,7 @@ import { MeshError } from "@espmesh/telemetry";
 import * as grpc from "@grpc/grpc-js";
 import { Dispatcher } from "./dispatcher.js";
 import { type FanInContext, queryWindow, subscribe } from "./fan-in.js";
+import { type InputFeeds, type InputLag, startInputFeeds } from "./input-bindings.js";
 import { type BalancerMetrics, createBalancerMetrics } from "./metrics.js";
 import { type BalancerOptions, type CompiledBalancerOptions, compileBalancerOptions } from "./options.js";
 import { type PublishContext, servePublish } from "./publish.js";
@@ -49,6 +50,8 @@ export interface Balancer {
   stats(): BalancerStats;
   /** The owner (worker id) of every shard, undefined = none right now. */
   owners(): (string | undefined)[];
+  /** The backlog of every source's input binding (empty without bindings). */
+  inputLag(): Promise<InputLag[]>;
 }
 
 /** Creates a balancer; nothing listens until `start()`. */
@@ -68,6 +71,7 @@ class BalancerImpl implements Balancer {
   private outstanding = 0;
   private onDrained: (() => void) | undefined;
   private watching: Promise<void> | undefined;
+  private feeds: InputFeeds | undefined;
 
   constructor(private readonly options: CompiledBalancerOptions) {
     this.metrics = createBalancerMetrics({
@@ -110,6 +114,12 @@ class BalancerImpl implements Balancer {
     this.address = `${host}:${port}`;
     this.watching = this.watchMembership();
     this.state = "running";
+    try {
+      this.feeds = await startInputFeeds(publishContext, this.options.balancerId);
+    } catch (error) {
+      await this.stop();
+      throw MeshError.from(error);
+    }
     this.options.logger.info({ address: this.address, project: this.options.project }, "balancer listening");
     return { port };
   }
@@ -149,6 +159,8 @@ class BalancerImpl implements Balancer {
     if (this.outstanding > 0) {
       this.options.logger.warn({ outstanding: this.outstanding }, "stopping with origins not yet committed");
     }
+    // Input readers stopped reading when draining began; closing flushes the acks sent.
+    await this.feeds?.close();
     this.stopping.abort(new MeshError("CANCELLED", "the balancer is stopping"));
     this.pool.stop();
     this.dispatcher.clear();
@@ -174,6 +186,10 @@ class BalancerImpl implements Balancer {
       heldEvents: this.dispatcher.heldEvents,
       outstanding: this.outstanding,
     };
+  }
+
+  async inputLag(): Promise<InputLag[]> {
+    return (await this.feeds?.lag()) ?? [];
   }
 
   owners(): (string | undefined)[] {

@@ -7,4 +7,5 @@
  * output streams and snapshots.
  */
 export * from "./balancer.js";
+export type { InputLag } from "./input-bindings.js";
 export * from "./options.js";

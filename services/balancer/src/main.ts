@@ -3,7 +3,7 @@
  *
  * | variable | meaning | default |
  * |---|---|---|
- * | ESPMESH_DEPLOYMENT_JSON | the deployment: `{"project","deployment"?,"shardCount"?,"sources":[{"name","schema","routing"?}]}`, schemas as schema strings | required |
+ * | ESPMESH_DEPLOYMENT_JSON | the deployment: `{"project","deployment"?,"shardCount"?,"sources":[{"name","schema","routing"?,"input"?}]}`, schemas as schema strings, `input` = `{"stream","subject"?,"durable"}` | required |
  * | ESPMESH_BALANCER_ADDRESS | `host:port` to serve on | `0.0.0.0:7300` |
  * | ESPMESH_BALANCER_ID | this balancer's id | `balancer-<pid>` |
  * | ESPMESH_WORKERS | a fixed member list `id=host:port,...` (static registry) | - |
@@ -12,7 +12,8 @@
  * | ESPMESH_K8S_NAMESPACE | its namespace | `default` |
  * | ESPMESH_MAX_INFLIGHT_EVENTS | in-flight bound per worker, events | `100000` |
  * | ESPMESH_MAX_INFLIGHT_BYTES | in-flight bound per worker, bytes | `67108864` |
- * | ESPMESH_METRICS_PORT | Prometheus `/metrics` port | none |
+ * | ESPMESH_NATS_URL | NATS server(s) the sources' input bindings read from (`input` in a source) | required with input bindings |
+ * | ESPMESH_METRICS_PORT | Prometheus `/metrics` port (with `espmesh_bus_consumer_lag` per input binding) | none |
  * | ESPMESH_LOG_LEVEL | pino level | `info` |
  *
  * Exactly one of ESPMESH_WORKERS, ESPMESH_REGISTRY_ADDRESS and ESPMESH_K8S_SERVICE names the
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
     balancerId,
     ...(maxInFlightEvents === undefined ? {} : { maxInFlightEvents }),
     ...(maxInFlightBytes === undefined ? {} : { maxInFlightBytes }),
+    ...(env.ESPMESH_NATS_URL ? { natsUrl: env.ESPMESH_NATS_URL } : {}),
     logger,
   });
   await balancer.start();

@@ -45,6 +45,21 @@ export interface SourceRouting {
   stateless?: boolean;
 }
 
+/**
+ * A source window fed from a durable JetStream consumer (a cascade's downstream side, DESIGN §9).
+ * The balancer is the durable's only reader: each message goes through the same path as a
+ * published batch (origin `js:<stream>:<durable>` and the stream sequence) and is acked once
+ * every worker it reached committed it.
+ */
+export interface SourceInputBinding {
+  /** The stream to read; created (or extended with `subject`) when `subject` is given. */
+  stream: string;
+  /** Only messages on this subject. @default every subject of the stream */
+  subject?: string;
+  /** The durable consumer's name (created if missing). */
+  durable: string;
+}
+
 /** A source window the balancer accepts events for. */
 export interface SourceWindowOptions {
   name: string;
@@ -52,6 +67,8 @@ export interface SourceWindowOptions {
   schema: Schema | string;
   /** @default consistent-hash on the key fields */
   routing?: SourceRouting;
+  /** Also read the window's events from a JetStream durable consumer. @default none */
+  input?: SourceInputBinding;
 }
 
 /** What the balancer serves: one deployment of one project (fed later by the control plane). */
@@ -115,6 +132,8 @@ export interface BalancerOptions {
   serverCredentials?: grpc.ServerCredentials;
   /** Credentials towards the workers. @default insecure */
   workerCredentials?: grpc.ChannelCredentials;
+  /** NATS server URL(s) the sources' input bindings read from; required when a source has one. @default none */
+  natsUrl?: string;
   /** @default noopLogger */
   logger?: Logger;
   /**
@@ -135,6 +154,8 @@ export interface CompiledSource {
   readonly usesShardTable: boolean;
   /** The hash fields (sharded policies), decoded alone to place rows. */
   readonly keys: KeyLayout | undefined;
+  /** Where the window is also fed from JetStream. */
+  readonly input: SourceInputBinding | undefined;
 }
 
 /** {@link BalancerOptions} with every default applied and checked. */
@@ -155,6 +176,7 @@ export interface CompiledBalancerOptions {
   readonly reconnect: BackoffOptions;
   readonly serverCredentials: grpc.ServerCredentials | undefined;
   readonly workerCredentials: grpc.ChannelCredentials | undefined;
+  readonly natsUrl: string | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -206,6 +228,7 @@ function compileSource(source: SourceWindowOptions, shardCount: number): Compile
       policy,
       usesShardTable: policy.sharded && routing.boundedLoad === undefined,
       keys: policy.sharded ? keyLayout(schema, hashFields) : undefined,
+      input: compileInput(source),
     };
   } catch (error) {
     const cause = MeshError.from(error);
@@ -214,6 +237,34 @@ function compileSource(source: SourceWindowOptions, shardCount: number): Compile
       cause,
     });
   }
+}
+
+const NATS_NAME = /^[^\s.*>/\\]+$/;
+
+function compileInput(source: SourceWindowOptions): SourceInputBinding | undefined {
+  const input = source.input;
+  if (input === undefined) return undefined;
+  for (const field of ["stream", "durable"] as const) {
+    if (typeof input[field] !== "string" || !NATS_NAME.test(input[field])) {
+      throw invalid(
+        `source window "${source.name}": input.${field} must be a NATS name (no spaces, ".", "*", ">")`,
+        field,
+        source.name,
+      );
+    }
+  }
+  if (input.subject !== undefined && (typeof input.subject !== "string" || !/^[^\s]+$/.test(input.subject))) {
+    throw invalid(
+      `source window "${source.name}": input.subject must be a subject without spaces`,
+      "subject",
+      source.name,
+    );
+  }
+  return {
+    stream: input.stream,
+    durable: input.durable,
+    ...(input.subject === undefined ? {} : { subject: input.subject }),
+  };
 }
 
 /**
@@ -247,6 +298,26 @@ export function compileBalancerOptions(options: BalancerOptions): CompiledBalanc
     const list = tableUsers.map((source) => `${source.name} (${source.policy.name})`).join(", ");
     throw invalid(`sharded source windows must all use hash or all consistent-hash: ${list}`, "policy");
   }
+  const durables = new Map<string, string>();
+  for (const source of sources.values()) {
+    if (source.input === undefined) continue;
+    const durable = `${source.input.stream}/${source.input.durable}`;
+    const other = durables.get(durable);
+    if (other !== undefined) {
+      throw invalid(
+        `source windows "${other}" and "${source.name}" read the same durable ${durable}; a durable has one reader`,
+        "durable",
+        source.name,
+      );
+    }
+    durables.set(durable, source.name);
+  }
+  if (durables.size > 0 && (typeof options.natsUrl !== "string" || options.natsUrl === "")) {
+    throw invalid(
+      `source windows ${[...durables.values()].join(", ")} have input bindings, so natsUrl is required`,
+      "natsUrl",
+    );
+  }
   if (options.membership === undefined || typeof options.membership.watch !== "function") {
     throw invalid("membership must be a registry (an object with watch(signal))", "membership");
   }
@@ -266,6 +337,7 @@ export function compileBalancerOptions(options: BalancerOptions): CompiledBalanc
     reconnect: options.reconnect ?? { initialMs: 100, maxMs: 5000 },
     serverCredentials: options.serverCredentials,
     workerCredentials: options.workerCredentials,
+    natsUrl: options.natsUrl,
     logger: (options.logger ?? noopLogger).child({ component: "balancer" }),
     now: options.now ?? Date.now,
   };

@@ -101,8 +101,11 @@ function refuse(sink: DeliverySink, origin: pb.Origin | undefined, code: MeshErr
   return undefined;
 }
 
-/** Checks a request against the deployment and decodes what routing needs; a Part's delivery, or undefined if refused. */
-function admit(
+/**
+ * Checks a request against the deployment and decodes what routing needs; a Part's delivery, or
+ * undefined if refused (the refusal went to `sink`). Input bindings admit their messages here too.
+ */
+export function admit(
   request: pb.PublishRequest,
   context: PublishContext,
   schemas: SchemaCache,

@@ -1,4 +1,5 @@
 import { MeshError } from "@espmesh/telemetry";
+import { type BindingSettings, type CompiledBindings, compileBindings } from "./binding-settings.js";
 import type { ProjectShape, WindowShape } from "./project-shape.js";
 import { checkCoverage, checkJoinColocation } from "./routing-coverage.js";
 
@@ -37,6 +38,11 @@ export interface DeploymentSettings {
   shards?: number;
   /** How often workers commit dirty shards. @default 100 */
   checkpointIntervalMs?: number;
+  /**
+   * Cascades (DESIGN §9): window outputs published to JetStream subjects, source windows read from
+   * durable consumers. Processes get the NATS URL from ESPMESH_NATS_URL. @default none
+   */
+  bindings?: BindingSettings;
 }
 
 /** Routing of one source window with defaults applied. */
@@ -56,6 +62,8 @@ export interface CompiledDeploymentSettings {
   readonly state: StateBackendName;
   readonly shards: number;
   readonly checkpointIntervalMs: number;
+  /** Present only when the settings have bindings. */
+  readonly bindings?: CompiledBindings;
 }
 
 /** One thing wrong with the settings. */
@@ -73,6 +81,7 @@ const KNOWN_KEYS = [
   "state",
   "shards",
   "checkpointIntervalMs",
+  "bindings",
 ] as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -231,6 +240,7 @@ export function compileDeploymentSettings(
   }
   const shards = integerSetting(raw, "shards", 4096, 1, 1 << 20, problems);
   const checkpointIntervalMs = integerSetting(raw, "checkpointIntervalMs", 100, 1, 3_600_000, problems);
+  const bindings = raw.bindings === undefined ? undefined : compileBindings(raw.bindings, project, problems);
   checkCoverage(project, routing, problems);
   checkJoinColocation(project, routing, problems);
   if (problems.length > 0) {
@@ -256,6 +266,7 @@ export function compileDeploymentSettings(
     state: state as StateBackendName,
     shards,
     checkpointIntervalMs,
+    ...(bindings === undefined ? {} : { bindings }),
   };
 }
 

@@ -5,7 +5,8 @@
  *   `operator` (the Kubernetes EspProject operator).
  * - local: `ESPMESH_LISTEN` (default `127.0.0.1:7400`), `ESPMESH_REDIS_URL` (deployments in
  *   Redis) or `ESPMESH_STORE_FILE` (deployments in a JSON file; default
- *   `./.espmesh/deployments.json`), `ESPMESH_STATE_ADDRESS` (passed to workers).
+ *   `./.espmesh/deployments.json`), `ESPMESH_STATE_ADDRESS` (passed to workers), `ESPMESH_NATS_URL`
+ *   (passed to the balancer and workers of deployments with bindings).
  * - operator: `ESPMESH_NAMESPACE` (default `default`), `ESPMESH_BALANCER_SERVICE_ACCOUNT`.
  * - `ESPMESH_LOG_LEVEL` (default `info`).
  */
@@ -36,7 +37,10 @@ if (mode === "operator") {
       env.ESPMESH_REDIS_URL !== undefined
         ? { kind: "redis", url: env.ESPMESH_REDIS_URL }
         : { kind: "file", path: env.ESPMESH_STORE_FILE ?? ".espmesh/deployments.json" },
-    driver: localDriver(env.ESPMESH_STATE_ADDRESS === undefined ? {} : { stateAddress: env.ESPMESH_STATE_ADDRESS }),
+    driver: localDriver({
+      ...(env.ESPMESH_STATE_ADDRESS === undefined ? {} : { stateAddress: env.ESPMESH_STATE_ADDRESS }),
+      ...(env.ESPMESH_NATS_URL === undefined ? {} : { natsUrl: env.ESPMESH_NATS_URL }),
+    }),
     logger,
   });
   await plane.start();

@@ -11,7 +11,13 @@ export interface BalancerDeploymentJson {
   project: string;
   deployment: string;
   shardCount: number;
-  sources: { name: string; schema: string; routing: { policy: string; hashFields?: string[] } }[];
+  sources: {
+    name: string;
+    schema: string;
+    routing: { policy: string; hashFields?: string[] };
+    /** The source's input binding (a cascade's durable consumer). */
+    input?: { stream: string; subject?: string; durable: string };
+  }[];
 }
 
 /** The balancer's view of a deployment: its source windows with schemas and routing. */
@@ -25,6 +31,7 @@ export function balancerDeploymentOf(spec: DeploymentSpec): BalancerDeploymentJs
       const window = byName.get(name);
       const route = spec.settings.routing[name];
       if (window === undefined || route === undefined) return [];
+      const input = spec.settings.bindings?.inputs[name];
       return [
         {
           name,
@@ -33,6 +40,7 @@ export function balancerDeploymentOf(spec: DeploymentSpec): BalancerDeploymentJs
             route.hashFields.length === 0
               ? { policy: route.policy }
               : { policy: route.policy, hashFields: [...route.hashFields] },
+          ...(input === undefined ? {} : { input: { ...input } }),
         },
       ];
     }),
@@ -49,13 +57,15 @@ export interface ProcessPlacement {
   registryAddress?: string;
   /** The state service. */
   stateAddress?: string;
+  /** NATS, for deployments with bindings (ESPMESH_NATS_URL). */
+  natsUrl?: string;
 }
 
 /**
  * The environment of a worker process, as services/worker/src/main.ts reads it:
  * ESPMESH_WORKER_ID, ESPMESH_PROJECT, ESPMESH_DEPLOYMENT, ESPMESH_PROJECT_FILE, ESPMESH_SETTINGS,
- * ESPMESH_WORKER_ADDRESS, ESPMESH_STATE_ADDRESS, ESPMESH_REGISTRY_ADDRESS (ESPMESH_ROLE too, for
- * a one-image entry point).
+ * ESPMESH_WORKER_ADDRESS, ESPMESH_STATE_ADDRESS, ESPMESH_REGISTRY_ADDRESS, ESPMESH_NATS_URL (with
+ * bindings) (ESPMESH_ROLE too, for a one-image entry point).
  */
 export function workerEnvironment(
   spec: DeploymentSpec,
@@ -74,13 +84,22 @@ export function workerEnvironment(
       ? {}
       : { ESPMESH_STATE_ADDRESS: placement.stateAddress }),
     ...(placement.registryAddress === undefined ? {} : { ESPMESH_REGISTRY_ADDRESS: placement.registryAddress }),
+    ...natsEnvironment(spec, placement),
   };
+}
+
+/** ESPMESH_NATS_URL when the deployment has bindings and a NATS URL is known. */
+function natsEnvironment(spec: DeploymentSpec, placement: ProcessPlacement): Record<string, string> {
+  return spec.settings.bindings === undefined || placement.natsUrl === undefined
+    ? {}
+    : { ESPMESH_NATS_URL: placement.natsUrl };
 }
 
 /**
  * The environment of a balancer process, as services/balancer/src/main.ts reads it:
- * ESPMESH_DEPLOYMENT_JSON, ESPMESH_BALANCER_ADDRESS, ESPMESH_BALANCER_ID and the membership
- * (ESPMESH_REGISTRY_ADDRESS here; the operator sets ESPMESH_K8S_SERVICE instead).
+ * ESPMESH_DEPLOYMENT_JSON, ESPMESH_BALANCER_ADDRESS, ESPMESH_BALANCER_ID, the membership
+ * (ESPMESH_REGISTRY_ADDRESS here; the operator sets ESPMESH_K8S_SERVICE instead) and
+ * ESPMESH_NATS_URL (with bindings).
  */
 export function balancerEnvironment(spec: DeploymentSpec, placement: ProcessPlacement): Record<string, string> {
   return {
@@ -89,5 +108,6 @@ export function balancerEnvironment(spec: DeploymentSpec, placement: ProcessPlac
     ESPMESH_BALANCER_ADDRESS: placement.address,
     ESPMESH_DEPLOYMENT_JSON: JSON.stringify(balancerDeploymentOf(spec)),
     ...(placement.registryAddress === undefined ? {} : { ESPMESH_REGISTRY_ADDRESS: placement.registryAddress }),
+    ...natsEnvironment(spec, placement),
   };
 }

@@ -1,5 +1,5 @@
-import { createEngine, type Engine, type ProjectModel } from "@espmesh/engine";
-import type { Batch } from "@espmesh/events";
+import { createEngine, type Engine, type ProjectModel, type ShardedOutputSet } from "@espmesh/engine";
+import { type Batch, emptyBatch } from "@espmesh/events";
 import type { Logger } from "@espmesh/telemetry";
 import type { ApplyResult, EngineHost, RejectedEvent } from "./engine-host.js";
 
@@ -18,6 +18,11 @@ export interface EngineHostOptions {
   multicastSources?: readonly string[];
   /** @default 4096 */
   shardCount?: number;
+  /**
+   * Return the shard of every output event with the outputs (output bindings publish per shard).
+   * @default false
+   */
+  outputShards?: boolean;
   logger?: Logger;
 }
 
@@ -37,12 +42,24 @@ export function createEngineHost(model: ProjectModel, options: EngineHostOptions
     rejected = [];
     return result;
   };
+  const collectSharded = (outputs: ShardedOutputSet): ApplyResult => {
+    const result = {
+      outputs: [...outputs].map(([window, { batch, shards }]) => [window, batch, shards] as const),
+      rejected,
+    };
+    rejected = [];
+    return result;
+  };
+  const withShards = options.outputShards === true;
 
   return {
     sourceWindows: model.sources,
     shardsOf: (window, batch) => engine.shardsOf(window, batch),
-    apply: (window, batch, shards) => collect(engine.process(window, batch, { shards })),
-    advance: (now) => collect(engine.advance(now)),
+    apply: (window, batch, shards) =>
+      withShards
+        ? collectSharded(engine.processWithShards(window, batch, { shards }))
+        : collect(engine.process(window, batch, { shards })),
+    advance: (now) => (withShards ? collectSharded(engine.advanceWithShards(now)) : collect(engine.advance(now))),
     takeDirty() {
       const dirty = engine.dirtyShards();
       engine.clearDirty();
@@ -56,7 +73,7 @@ export function createEngineHost(model: ProjectModel, options: EngineHostOptions
     },
     drop: (shard) => engine.drop(shard),
     isReplicated: (window) => replicated.has(window),
-    query: (window) => ({ rows: engine.query(window), replicated: replicated.has(window) }),
+    query: (window) => ({ rows: tableOf(engine, model, window), replicated: replicated.has(window) }),
   };
 }
 
@@ -69,4 +86,14 @@ function replicatedWindows(model: ProjectModel, multicast: ReadonlySet<string>):
     if (replicatedWindow) result.add(window.name);
   }
   return result;
+}
+
+/**
+ * The current rows of a window. A window that keeps no table (a stateless source or filter) has
+ * none: it answers with its schema and no rows, so clients can still learn the schema.
+ */
+function tableOf(engine: Engine, model: ProjectModel, window: string): Batch {
+  const definition = model.window(window);
+  if (definition && !definition.stateful) return emptyBatch(definition.schema);
+  return engine.query(window);
 }

@@ -10,8 +10,11 @@ export interface RejectedEvent {
 
 /** What applying one batch produced. */
 export interface ApplyResult {
-  /** Output batches by window, in the order the engine produced them. */
-  readonly outputs: ReadonlyArray<readonly [window: string, batch: Batch]>;
+  /**
+   * Output batches by window, in the order the engine produced them; with the shard of every
+   * output row when the host was asked for them (`outputShards`, needed by output bindings).
+   */
+  readonly outputs: ReadonlyArray<readonly [window: string, batch: Batch, shards?: Uint32Array]>;
   /** Input events rejected (the batch's other events were applied). */
   readonly rejected: readonly RejectedEvent[];
 }

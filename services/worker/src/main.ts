@@ -11,16 +11,20 @@
  * | ESPMESH_WORKER_ADDRESS | `host:port` to serve on | `127.0.0.1:0` |
  * | ESPMESH_STATE_ADDRESS | state service `host:port` | none: memory state inside this process |
  * | ESPMESH_REGISTRY_ADDRESS | local registry to register with | none |
+ * | ESPMESH_NATS_URL | NATS server(s) for the settings' output bindings | required with output bindings |
  * | ESPMESH_LOG_LEVEL | pino level | `info` |
  *
  * On SIGTERM or SIGINT it drains (commits and releases every shard) and exits 0.
  */
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { type Bus, createBus } from "@espmesh/bus";
 import { loadProject } from "@espmesh/engine";
 import { registerWorker, type WorkerRegistration } from "@espmesh/registry";
 import { createStateBackend } from "@espmesh/state-client";
 import { createLogger, type LogLevel, MeshError, startTelemetry } from "@espmesh/telemetry";
 import { createEngineHost } from "./engine-adapter.js";
+import { createOutputBindings, type OutputBindings } from "./output-bindings.js";
 import { parseWorkerSettings } from "./settings.js";
 import { createWorker } from "./worker.js";
 
@@ -44,6 +48,25 @@ async function main(): Promise<void> {
             ? { kind: "service", address: env.ESPMESH_STATE_ADDRESS, project, deployment }
             : { kind: "memory", project, deployment },
         );
+  const bindings = Object.keys(settings.outputBindings).length > 0;
+  let bus: Bus | undefined;
+  let outputs: OutputBindings | undefined;
+  if (bindings) {
+    if (!env.ESPMESH_NATS_URL) {
+      throw new MeshError("INVALID_ARGUMENT", "the settings bind window outputs, so ESPMESH_NATS_URL is required", {
+        details: { field: "ESPMESH_NATS_URL" },
+      });
+    }
+    bus = await createBus({ servers: env.ESPMESH_NATS_URL, name: id, logger });
+    outputs = createOutputBindings({
+      bus,
+      deployment,
+      bindings: settings.outputBindings,
+      instanceId: `${id}.${randomUUID()}`,
+      logger,
+    });
+    await outputs.start();
+  }
   const worker = createWorker({
     id,
     project,
@@ -52,9 +75,11 @@ async function main(): Promise<void> {
       routing: settings.hashFields,
       multicastSources: settings.multicastSources,
       shardCount: settings.shards,
+      outputShards: bindings,
       logger,
     }),
     ...(state ? { state } : {}),
+    ...(outputs ? { outputs } : {}),
     address: env.ESPMESH_WORKER_ADDRESS || "127.0.0.1:0",
     checkpointIntervalMs: settings.checkpointIntervalMs,
     logger,
@@ -77,6 +102,7 @@ async function main(): Promise<void> {
       await worker.stop();
       await registration?.deregister();
       await state?.close();
+      await bus?.close();
       await telemetry.shutdown();
       process.exit(0);
     } catch (error) {

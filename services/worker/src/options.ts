@@ -1,6 +1,7 @@
 import type { StateBackend } from "@espmesh/state-client";
 import { type Logger, MeshError, noopLogger } from "@espmesh/telemetry";
 import type { EngineHost } from "./engine-host.js";
+import type { OutputBindings } from "./output-bindings.js";
 
 /** Options of {@link createWorker}. */
 export interface WorkerOptions {
@@ -13,6 +14,12 @@ export interface WorkerOptions {
   engine: EngineHost;
   /** Where checkpoints go; undefined = `state: none` (state lives only in this worker). */
   state?: StateBackend;
+  /**
+   * Output bindings of the deployment (cascades): bound windows' outputs are published to
+   * JetStream, and every checkpoint waits until they are stored. The engine must return output
+   * shards (`createEngineHost(model, { outputShards: true })`). @default none
+   */
+  outputs?: OutputBindings;
   /** `host:port` to serve WorkerService on. @default "127.0.0.1:0" */
   address?: string;
   /** @default 100 */
@@ -32,6 +39,7 @@ export interface CompiledWorkerOptions {
   readonly deployment: string;
   readonly engine: EngineHost;
   readonly state: StateBackend | undefined;
+  readonly outputs: OutputBindings | undefined;
   readonly address: string;
   readonly checkpointIntervalMs: number;
   readonly maxSubscriberLag: number;
@@ -56,6 +64,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     deployment: options.deployment ?? options.project,
     engine: options.engine,
     state: options.state,
+    outputs: options.outputs,
     address: options.address ?? "127.0.0.1:0",
     checkpointIntervalMs,
     maxSubscriberLag: options.maxSubscriberLag ?? 1024,

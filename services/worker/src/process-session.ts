@@ -6,6 +6,7 @@ import type { StateBackend } from "@espmesh/state-client";
 import { type Logger, MeshError } from "@espmesh/telemetry";
 import type { Committer } from "./committer.js";
 import type { ApplyResult, EngineHost } from "./engine-host.js";
+import type { BatchOrigin, OutputBindings } from "./output-bindings.js";
 import type { OutputHub } from "./output-hub.js";
 import type { ShardLedger } from "./shard-ledger.js";
 
@@ -18,6 +19,8 @@ export interface SessionContext {
   readonly ledger: ShardLedger;
   readonly committer: Committer;
   readonly hub: OutputHub;
+  /** The deployment's output bindings (cascades), when it has any. */
+  readonly outputs?: Pick<OutputBindings, "publish">;
   readonly state: StateBackend | undefined;
   readonly checkpointIntervalMs: number;
   readonly logger: Logger;
@@ -45,8 +48,9 @@ export function runProcessSession(
   let committed = 0;
   let ticking: Promise<void> | undefined;
 
-  const publish = (result: ApplyResult) => {
+  const publish = (result: ApplyResult, origin: BatchOrigin | undefined) => {
     for (const [window, batch] of result.outputs) hub.publish(window, batch);
+    context.outputs?.publish(result.outputs, origin);
   };
 
   // One checkpoint at a time; a timer tick that finds one running is skipped.
@@ -59,7 +63,7 @@ export function runProcessSession(
 
   const checkpoint = async () => {
     try {
-      publish(engine.advance(context.now()));
+      publish(engine.advance(context.now()), undefined);
       const upTo = applied;
       const outcome = await committer.commit();
       if (outcome.fenced.length > 0) {
@@ -114,7 +118,7 @@ export function runProcessSession(
         }
       }
     }
-    publish(result);
+    publish(result, sourceId === "" ? undefined : { sourceId, seq: originSeq });
     context.onApplied?.(window, input.length - result.rejected.length, result.rejected.length);
     if (result.rejected.length > 0) {
       out.push({

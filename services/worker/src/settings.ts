@@ -1,5 +1,6 @@
 import type { ProjectModel } from "@espmesh/engine";
 import { MeshError } from "@espmesh/telemetry";
+import type { OutputBindingSetting } from "./output-bindings.js";
 
 /** What a worker takes from the deployment settings (the control plane validated them). */
 export interface WorkerSettings {
@@ -10,9 +11,12 @@ export interface WorkerSettings {
   readonly state: "service" | "none";
   readonly shards: number;
   readonly checkpointIntervalMs: number;
+  /** Output bindings by window (`bindings.outputs`): where the window's events are published. */
+  readonly outputBindings: Readonly<Record<string, OutputBindingSetting>>;
 }
 
 interface RawSettings {
+  bindings?: { outputs?: Record<string, { subject?: unknown; stream?: unknown }> };
   routing?: Record<string, { policy?: string; hashFields?: string[] }>;
   state?: string;
   shards?: number;
@@ -38,7 +42,25 @@ export function parseWorkerSettings(json: string, model: ProjectModel): WorkerSe
     if (routing.policy === "multicast") multicastSources.push(window);
     if (routing.hashFields && routing.hashFields.length > 0) hashFields[window] = routing.hashFields;
   }
+  const outputBindings: Record<string, OutputBindingSetting> = {};
+  for (const [window, binding] of Object.entries(raw.bindings?.outputs ?? {})) {
+    if (model.window(window) === undefined) {
+      throw new MeshError("INVALID_ARGUMENT", `settings bind the output of window "${window}", which does not exist`, {
+        details: { window, field: "bindings.outputs" },
+      });
+    }
+    if (typeof binding?.subject !== "string" || binding.subject === "") {
+      throw new MeshError("INVALID_ARGUMENT", `bindings.outputs.${window}.subject must be a subject name`, {
+        details: { window, field: "subject" },
+      });
+    }
+    outputBindings[window] = {
+      subject: binding.subject,
+      ...(typeof binding.stream === "string" && binding.stream !== "" ? { stream: binding.stream } : {}),
+    };
+  }
   return {
+    outputBindings,
     hashFields,
     multicastSources,
     state: raw.state === "none" ? "none" : "service",

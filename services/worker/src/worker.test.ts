@@ -133,6 +133,16 @@ describe("worker", () => {
     await stream.close();
   });
 
+  it("answers a Snapshot of a window without a table with its schema and no rows", async () => {
+    const worker = await startWorker("w1", new MemoryStateStore());
+    const client = createServiceClient(WorkerService, worker.address);
+    const response = await client.snapshot({ window: "trades" });
+    client.close();
+    const rows = decodeBatch(response.rows!);
+    expect(rows.length).toBe(0);
+    expect(rows.schema.fields.map((field) => field.name)).toEqual(["id", "symbol", "quantity"]);
+  });
+
   it("skips an origin it already applied to a shard (a re-sent batch counts once)", async () => {
     const worker = await startWorker("w1", new MemoryStateStore());
     const stream = openStream(worker);

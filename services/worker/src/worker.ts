@@ -48,6 +48,7 @@ export function createWorker(options: WorkerOptions): Worker {
     engine,
     ledger,
     state: config.state,
+    ...(config.outputs === undefined ? {} : { outputs: config.outputs }),
     logger,
     onCommit: (_outcome, millis) => commitLatency.record(millis),
   });
@@ -62,6 +63,7 @@ export function createWorker(options: WorkerOptions): Worker {
     ledger,
     committer,
     hub,
+    ...(config.outputs === undefined ? {} : { outputs: config.outputs }),
     state: config.state,
     checkpointIntervalMs: config.checkpointIntervalMs,
     logger,

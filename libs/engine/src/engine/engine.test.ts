@@ -61,4 +61,27 @@ describe("createEngine", () => {
     );
     expect(() => engine.query("f")).toThrow(expect.objectContaining({ code: "FAILED_PRECONDITION" }));
   });
+
+  it("returns the shard of every emitted event with processWithShards, the same outputs as process", () => {
+    const model = loadProject(
+      `${PROJECT}  - { name: t, kind: aggregate, inputs: [f], schema: "sym*:string,n:int64", fields: { n: "ESP_aCount()" } }\n`,
+    );
+    const options = { shardCount: 64, routing: { src: ["sym"] } };
+    const builder = createBatchBuilder(model.window("src")!.schema, 4);
+    builder.append({ id: 1, sym: "A", qty: 1 });
+    builder.append({ id: 2, sym: "B", qty: 0 });
+    builder.append({ id: 3, sym: "C", qty: 5 });
+    builder.append({ id: 4, sym: "A", qty: 2 });
+    const batch = builder.seal();
+    const engine = createEngine(model, options);
+    const shards = engine.shardsOf("src", batch);
+    const out = engine.processWithShards("src", batch);
+    expect(batchToEvents(out.get("f")!.batch).map((event) => event.fields.id)).toEqual([1, 3, 4]);
+    expect([...out.get("f")!.shards]).toEqual([shards[0], shards[2], shards[3]]);
+    const groups = batchToEvents(out.get("t")!.batch).map((event) => event.fields.sym);
+    expect([...out.get("t")!.shards]).toEqual(groups.map((sym) => shards[sym === "A" ? 0 : 2]));
+    const plain = createEngine(model, options).process("src", batch);
+    expect(batchToEvents(plain.get("f")!)).toEqual(batchToEvents(out.get("f")!.batch));
+    expect(engine.advanceWithShards(1).size).toBe(0);
+  });
 });

@@ -14,6 +14,16 @@ import { decodeSnapshot, encodeSnapshot, projectFingerprint } from "./snapshot-f
 /** The events each window emitted, by window name (only windows that emitted something). */
 export type OutputSet = ReadonlyMap<string, Batch>;
 
+/** A window's emitted events with the shard of each: the shard of the source event it came from. */
+export interface ShardedBatch {
+  readonly batch: Batch;
+  /** `shards[row]` is the shard of `batch` row `row` (same length as the batch). */
+  readonly shards: Uint32Array;
+}
+
+/** Like {@link OutputSet}, with the shard of every emitted event. */
+export type ShardedOutputSet = ReadonlyMap<string, ShardedBatch>;
+
 /** Options of one {@link Engine.process} call. */
 export interface ProcessOptions {
   /** The shard of every row, when the caller already computed them. @default from the routing key */
@@ -34,8 +44,16 @@ export interface Engine {
    * source or the batch has another schema.
    */
   process(window: string, batch: Batch, options?: ProcessOptions): OutputSet;
+  /**
+   * {@link process}, also returning the shard of every emitted event (the shard the engine
+   * carried from the source event, or the shard of the state that emitted it). Cascades use it to
+   * publish each shard's outputs under their own de-duplication id.
+   */
+  processWithShards(window: string, batch: Batch, options?: ProcessOptions): ShardedOutputSet;
   /** Lets time pass to `now` (µs): retention expiry, counters. Returns what windows emitted. */
   advance(now: number): OutputSet;
+  /** {@link advance}, also returning the shard of every emitted event. */
+  advanceWithShards(now: number): ShardedOutputSet;
   /** The shard of one row of a batch for a source window (from its routing key). */
   shardOf(window: string, batch: Batch, row: number): number;
   /** The shard of every row of a batch for a source window. */
@@ -156,6 +174,14 @@ class EngineImpl implements Engine {
   }
 
   process(window: string, batch: Batch, options: ProcessOptions = {}): OutputSet {
+    return batchesOf(this.feed(window, batch, options));
+  }
+
+  processWithShards(window: string, batch: Batch, options: ProcessOptions = {}): ShardedOutputSet {
+    return shardedBatchesOf(this.feed(window, batch, options));
+  }
+
+  private feed(window: string, batch: Batch, options: ProcessOptions): Map<string, Flow[]> {
     const node = this.sourceNode(window);
     if (!sameSchema(batch.schema, node.window.schema)) {
       throw new MeshError(
@@ -181,6 +207,14 @@ class EngineImpl implements Engine {
   }
 
   advance(now: number): OutputSet {
+    return batchesOf(this.tick(now));
+  }
+
+  advanceWithShards(now: number): ShardedOutputSet {
+    return shardedBatchesOf(this.tick(now));
+  }
+
+  private tick(now: number): Map<string, Flow[]> {
     if (!Number.isFinite(now)) throw new MeshError("INVALID_ARGUMENT", `advance needs a finite time, got ${now}`);
     this.time = Math.max(this.time, now);
     return this.run([], now);
@@ -190,10 +224,13 @@ class EngineImpl implements Engine {
    * Runs flows through the graph in topological order. With `advanceTo`, every operator is also
    * asked to advance before it processes what its inputs emitted.
    */
-  private run(initial: { node: number; input: number; flow: Flow }[], advanceTo: number | undefined): OutputSet {
+  private run(
+    initial: { node: number; input: number; flow: Flow }[],
+    advanceTo: number | undefined,
+  ): Map<string, Flow[]> {
     const pending = new Map<number, { input: number; flow: Flow }[]>();
     for (const item of initial) pending.set(item.node, [{ input: item.input, flow: item.flow }]);
-    const emitted = new Map<string, Batch[]>();
+    const emitted = new Map<string, Flow[]>();
     const start = initial.length > 0 ? Math.min(...initial.map((item) => item.node)) : 0;
     for (let i = start; i < this.nodes.length; i++) {
       const node = this.nodes[i]!;
@@ -213,7 +250,7 @@ class EngineImpl implements Engine {
       if (outputs.length === 0) continue;
       const list = emitted.get(node.window.name) ?? [];
       for (const flow of outputs) {
-        list.push(flow.batch);
+        list.push(flow);
         for (const target of node.targets) {
           const targetQueue = pending.get(target.node) ?? [];
           targetQueue.push({ input: target.input, flow });
@@ -222,11 +259,7 @@ class EngineImpl implements Engine {
       }
       emitted.set(node.window.name, list);
     }
-    const result = new Map<string, Batch>();
-    for (const [name, batches] of emitted) {
-      result.set(name, batches.length === 1 ? batches[0]! : concatBatches(batches[0]!.schema, batches));
-    }
-    return result;
+    return emitted;
   }
 
   shardOf(window: string, batch: Batch, row: number): number {
@@ -304,6 +337,41 @@ class EngineImpl implements Engine {
     }
     return node.operator.query();
   }
+}
+
+/** One batch per window from the flows it emitted. */
+function batchesOf(emitted: ReadonlyMap<string, readonly Flow[]>): OutputSet {
+  const result = new Map<string, Batch>();
+  for (const [name, flows] of emitted) result.set(name, concatFlows(flows));
+  return result;
+}
+
+/** One batch per window from the flows it emitted, with the shard of every row. */
+function shardedBatchesOf(emitted: ReadonlyMap<string, readonly Flow[]>): ShardedOutputSet {
+  const result = new Map<string, ShardedBatch>();
+  for (const [name, flows] of emitted) {
+    const batch = concatFlows(flows);
+    const shards = new Uint32Array(batch.length);
+    let at = 0;
+    for (const flow of flows) {
+      const vector = flow.shards;
+      const n = flow.batch.length;
+      if (vector instanceof ArrayShards && vector.shards.length >= n) shards.set(vector.shards.subarray(0, n), at);
+      else for (let row = 0; row < n; row++) shards[at + row] = vector.get(row);
+      at += n;
+    }
+    result.set(name, { batch, shards });
+  }
+  return result;
+}
+
+function concatFlows(flows: readonly Flow[]): Batch {
+  return flows.length === 1
+    ? flows[0]!.batch
+    : concatBatches(
+        flows[0]!.batch.schema,
+        flows.map((flow) => flow.batch),
+      );
 }
 
 /**

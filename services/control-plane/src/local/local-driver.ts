@@ -21,7 +21,8 @@ import type { ProcessCommand } from "./supervised-process.js";
  * they bound), ESPMESH_REGISTRY_ADDRESS (the control plane's RegistryService) and
  * ESPMESH_STATE_ADDRESS; the balancer gets ESPMESH_DEPLOYMENT_JSON (source windows, schemas,
  * routing, shard count), ESPMESH_BALANCER_ADDRESS (a fixed `127.0.0.1:PORT`), ESPMESH_BALANCER_ID
- * and ESPMESH_REGISTRY_ADDRESS (to watch the workers).
+ * and ESPMESH_REGISTRY_ADDRESS (to watch the workers). Deployments with bindings also get
+ * ESPMESH_NATS_URL (`natsUrl`).
  */
 export interface LocalDriverOptions {
   /** @default node --import tsx services/worker/src/main.ts */
@@ -34,6 +35,8 @@ export interface LocalDriverOptions {
   workDir?: string;
   /** `host:port` of the state service, passed to children. @default none */
   stateAddress?: string;
+  /** NATS URL passed to the children of deployments with bindings (ESPMESH_NATS_URL). @default none */
+  natsUrl?: string;
   /** How often the HPA rule runs. @default 15000 */
   syncPeriodMs?: number;
   /** Scale-down stabilisation window. @default 300000 */
@@ -87,6 +90,13 @@ export function localDriver(options: LocalDriverOptions = {}): DriverFactory {
     const balancerPorts = new Map<string, number>();
 
     const start = async (spec: DeploymentSpec): Promise<LocalDeployment> => {
+      if (spec.settings.bindings !== undefined && options.natsUrl === undefined) {
+        throw new MeshError(
+          "FAILED_PRECONDITION",
+          `deployment ${spec.name} has bindings, which need NATS: give the control plane ESPMESH_NATS_URL`,
+          { details: { field: "bindings" } },
+        );
+      }
       const directory = join(workDir, spec.name);
       await mkdir(directory, { recursive: true });
       const projectFile = join(directory, `project.${spec.projectFormat}`);
@@ -107,6 +117,7 @@ export function localDriver(options: LocalDriverOptions = {}): DriverFactory {
             id,
             registryAddress: context.registryAddress,
             ...(options.stateAddress === undefined ? {} : { stateAddress: options.stateAddress }),
+            ...(options.natsUrl === undefined ? {} : { natsUrl: options.natsUrl }),
           };
           return {
             ...options.env,
