@@ -59,6 +59,8 @@ export interface LocalMeshOptions {
 /** A running local mesh. */
 export interface LocalMesh {
   readonly balancerAddress: string;
+  /** The local registry the workers register with (for a balancer run as its own process). */
+  readonly registryAddress: string;
   readonly workers: WorkerProcess[];
   readonly redis: RedisServer | undefined;
   /** The in-process balancer (its stats and input lag). */
@@ -176,6 +178,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
 
   return {
     balancerAddress: `127.0.0.1:${port}`,
+    registryAddress: registry.address,
     workers,
     redis,
     balancer,
