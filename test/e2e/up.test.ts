@@ -5,20 +5,16 @@
  * or SIGKILL) leaves no child process behind. `up` runs with its defaults: window state in the
  * state service's memory store, deployments in a file under a temp data dir.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { createClient, type EspClient } from "@espmesh/client";
 import type { Event, Row } from "@espmesh/events";
 import { waitFor } from "@espmesh/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startUp, type UpProcess } from "../support/up-process.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = join(root, "services/cli/bin/espmesh.mjs");
 const TOKEN = "e2e-secret-token";
 const BODY_LIMIT = 4096;
 
@@ -42,44 +38,6 @@ const ORDERS_XML = `<project name="orders">
     </contquery>
   </contqueries>
 </project>`;
-
-/** A running `espmesh up` child process. */
-interface UpProcess {
-  readonly child: ChildProcess;
-  readonly gatewayUrl: string;
-  readonly controlAddress: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-async function startUp(args: readonly string[], env: Record<string, string>): Promise<UpProcess> {
-  const child = spawn(process.execPath, [bin, "up", "--port", "0", "--control-port", "0", ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
-    child.once("exit", (code, signal) => resolveExit({ code, signal })),
-  );
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  let gatewayUrl = "";
-  let controlAddress = "";
-  const ready = new Promise<void>((resolveReady, reject) => {
-    lines.on("line", (line) => {
-      output += `${line}\n`;
-      gatewayUrl ||= /^\s+gateway\s+(http:\/\/\S+)/.exec(line)?.[1] ?? "";
-      controlAddress ||= /^\s+control\s+(\S+:\d+)/.exec(line)?.[1] ?? "";
-      if (gatewayUrl !== "" && controlAddress !== "") resolveReady();
-    });
-    void exited.then(({ code }) => reject(new Error(`espmesh up exited (${code}) before it was ready:\n${output}`)));
-  });
-  await ready;
-  return { child, gatewayUrl, controlAddress, exited, output: () => output };
-}
 
 /** Pids of the processes whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {
@@ -224,9 +182,14 @@ describe("espmesh up, through the gateway and the SDK", () => {
     });
     expect(response.status).toBe(201);
     await waitReady(client, "orders", 2);
-    const status = (await (await api("/v1/projects/orders")).json()) as { workers: { ready: boolean }[] };
+    const status = (await (await api("/v1/projects/orders")).json()) as {
+      workers: { ready: boolean }[];
+      settings: { minReplicas: number; maxReplicas: number };
+    };
     expect(status.workers).toHaveLength(2);
     expect(status.workers.every((worker) => worker.ready)).toBe(true);
+    // The control plane itself records the --workers default, so status and Scale agree with what runs.
+    expect(status.settings).toMatchObject({ minReplicas: 2, maxReplicas: 2 });
   }, 90_000);
 
   it("takes events as JSON, NDJSON and CSV, answers with window state, SSE and the SDK subscription", async () => {
@@ -370,6 +333,13 @@ describe("espmesh up, through the gateway and the SDK", () => {
         { symbol: "INTC", id: 2, qty: 30, price: 36 },
       ]);
       await publisher.close();
+      // The deployment's status carries the balancer's figures: traffic seen, nothing left in flight.
+      const traffic = await client.status("orders-sdk");
+      expect(traffic.balancerReachable).toBe(true);
+      expect(traffic.eventsPerSecond).toBeGreaterThan(0);
+      expect(traffic.inFlight).toBe(0n);
+      expect(traffic.heldEvents).toBe(0n);
+      expect(traffic.workers.map((worker) => worker.shardsOwned)).toEqual([4096]);
       const rows: Row[] = await client.query("orders-sdk", "Totals");
       expect(rows.find((row) => row.symbol === "INTC")).toEqual({ symbol: "INTC", qty: 40, orders: 2 });
       expect(rows.find((row) => row.symbol === "AMD")).toEqual({ symbol: "AMD", qty: 2 * id, orders: id });

@@ -11,6 +11,7 @@
  */
 
 export * from "./channel.js";
+export * from "./gen/espmesh/v1/balancer_pb.js";
 export * from "./gen/espmesh/v1/control_pb.js";
 export * from "./gen/espmesh/v1/events_pb.js";
 export * from "./gen/espmesh/v1/ingest_pb.js";

@@ -7,6 +7,7 @@ import { type InputFeeds, type InputLag, startInputFeeds } from "./input-binding
 import { type BalancerMetrics, createBalancerMetrics } from "./metrics.js";
 import { type BalancerOptions, type CompiledBalancerOptions, compileBalancerOptions } from "./options.js";
 import { type PublishContext, servePublish } from "./publish.js";
+import { statsResponse } from "./stats-service.js";
 import { WorkerPool } from "./worker-pool.js";
 
 /** Lifecycle of a balancer. */
@@ -32,6 +33,14 @@ export interface BalancerStats {
   readonly heldEvents: number;
   /** Published origins not answered yet. */
   readonly outstanding: number;
+  /** Events read from publishers and input bindings since start. */
+  readonly eventsIn: number;
+  /** Events sent to workers since start (each multicast copy counts). */
+  readonly eventsOut: number;
+  /** Events read per second over the last few seconds. */
+  readonly eventsPerSecond: number;
+  /** Shards that changed owner since start. */
+  readonly shardMoves: number;
 }
 
 /** The balancer of one deployment (DESIGN §5): ingest, routing, in-flight tracking, hand-off, fan-in. */
@@ -109,6 +118,7 @@ class BalancerImpl implements Balancer {
       subscribe: (request, call) => subscribe(request, call.signal, fanIn),
       queryWindow: (request, call) => queryWindow(request, call.signal, fanIn),
     });
+    pb.addService(this.server, pb.BalancerService, { stats: () => statsResponse(this) });
     const port = await pb.bindServer(this.server, this.options.listen, this.options.serverCredentials);
     const host = this.options.listen.slice(0, this.options.listen.lastIndexOf(":"));
     this.address = `${host}:${port}`;
@@ -185,6 +195,8 @@ class BalancerImpl implements Balancer {
       })),
       heldEvents: this.dispatcher.heldEvents,
       outstanding: this.outstanding,
+      ...this.metrics.totals,
+      eventsPerSecond: this.metrics.eventsPerSecond(),
     };
   }
 

@@ -24,9 +24,23 @@ export interface BalancerMetrics {
   readonly handoffPause: { record(value: number): void };
   /** Origins answered, by `result` (`ack` or `error`). */
   readonly replies: { add(value: number, attributes: { result: "ack" | "error" }): void };
-  /** Stops reporting the gauges of this balancer. */
+  /** Running totals since the balancer started, for its Stats call. */
+  readonly totals: BalancerTotals;
+  /** Events read per second over the last few seconds. */
+  eventsPerSecond(): number;
+  /** Stops reporting the gauges of this balancer and its rate sampling. */
   close(): void;
 }
+
+/** Counts since the balancer started. */
+export interface BalancerTotals {
+  readonly eventsIn: number;
+  readonly eventsOut: number;
+  readonly shardMoves: number;
+}
+
+const RATE_SAMPLE_MS = 1000;
+const RATE_SAMPLES = 5;
 
 /** Creates the instruments of one balancer; gauges read `source` when collected. */
 export function createBalancerMetrics(source: MetricsSource): BalancerMetrics {
@@ -53,16 +67,51 @@ export function createBalancerMetrics(source: MetricsSource): BalancerMetrics {
   inflightEvents.addCallback(observeEvents);
   inflightBytes.addCallback(observeBytes);
   held.addCallback(observeHeld);
+  const eventsIn = meter.createCounter("espmesh.balancer.events.in", { description: "Events read from publishers" });
+  const eventsOut = meter.createCounter("espmesh.balancer.events.out", { description: "Events sent to workers" });
+  const shardMoves = meter.createCounter("espmesh.balancer.shard.moves", {
+    description: "Shards that changed owner",
+  });
+  const totals = { eventsIn: 0, eventsOut: 0, shardMoves: 0 };
+  // The rate is read from samples of the running total taken once a second, oldest first.
+  const samples: { atMs: number; eventsIn: number }[] = [{ atMs: Date.now(), eventsIn: 0 }];
+  const sampler = setInterval(() => {
+    samples.push({ atMs: Date.now(), eventsIn: totals.eventsIn });
+    if (samples.length > RATE_SAMPLES + 1) samples.shift();
+  }, RATE_SAMPLE_MS);
+  sampler.unref();
   return {
-    eventsIn: meter.createCounter("espmesh.balancer.events.in", { description: "Events read from publishers" }),
-    eventsOut: meter.createCounter("espmesh.balancer.events.out", { description: "Events sent to workers" }),
-    shardMoves: meter.createCounter("espmesh.balancer.shard.moves", { description: "Shards that changed owner" }),
+    eventsIn: {
+      add(value, attributes) {
+        totals.eventsIn += value;
+        eventsIn.add(value, attributes);
+      },
+    },
+    eventsOut: {
+      add(value, attributes) {
+        totals.eventsOut += value;
+        eventsOut.add(value, attributes);
+      },
+    },
+    shardMoves: {
+      add(value) {
+        totals.shardMoves += value;
+        shardMoves.add(value);
+      },
+    },
+    totals,
+    eventsPerSecond() {
+      const oldest = samples[0] as { atMs: number; eventsIn: number };
+      const elapsedMs = Date.now() - oldest.atMs;
+      return elapsedMs <= 0 ? 0 : ((totals.eventsIn - oldest.eventsIn) * 1000) / elapsedMs;
+    },
     handoffPause: meter.createHistogram("espmesh.balancer.handoff.pause", {
       description: "Time moved shards were paused during a hand-off",
       unit: "ms",
     }),
     replies: meter.createCounter("espmesh.balancer.replies", { description: "Published origins answered" }),
     close() {
+      clearInterval(sampler);
       inflightEvents.removeCallback(observeEvents);
       inflightBytes.removeCallback(observeBytes);
       held.removeCallback(observeHeld);

@@ -29,8 +29,13 @@ export interface ControlPlaneOptions {
   loadProject?: ProjectLoader;
   /** Leases of the RegistryService workers register with. @default LeaseTable defaults */
   leases?: LeaseTableOptions;
-  /** Ask workers' Health for their shard counts in status calls. @default true */
+  /** Ask workers (Health: shards) and balancers (Stats: events/s, in flight, shard moves, lag) in status calls. @default true */
   probeWorkers?: boolean;
+  /**
+   * Workers of a deployment whose settings name neither minReplicas nor maxReplicas
+   * (`espmesh up --workers N`). @default 1
+   */
+  defaultReplicas?: number;
   /** @default no-op */
   logger?: Logger;
 }
@@ -117,13 +122,14 @@ export function createControlPlane(options: ControlPlaneOptions = {}): ControlPl
         onScaled: (deployment, replicas) => current.manager?.scaled(deployment, replicas),
         logger,
       });
-      manager = new DeploymentManager(
+      manager = new DeploymentManager({
         store,
         driver,
-        options.loadProject ?? engineProjectLoader,
+        load: options.loadProject ?? engineProjectLoader,
         logger,
-        options.probeWorkers ?? true,
-      );
+        probe: options.probeWorkers ?? true,
+        ...(options.defaultReplicas === undefined ? {} : { defaults: { replicas: options.defaultReplicas } }),
+      });
       current.manager = manager;
       await manager.restore();
       logger.info({ address }, "control plane started");

@@ -1,7 +1,12 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DeploymentStatusSchema } from "@espmesh/proto";
 import { type Logger, MeshError } from "@espmesh/telemetry";
-import { type CompiledDeploymentSettings, compileDeploymentSettings } from "./deployment-settings.js";
+import { BalancerProbe } from "./balancer-probe.js";
+import {
+  type CompiledDeploymentSettings,
+  compileDeploymentSettings,
+  type SettingsDefaults,
+} from "./deployment-settings.js";
 import type { DeploymentStore, StoredDeployment } from "./deployment-store.js";
 import type { DeploymentSpec, Driver, DriverStatus } from "./driver.js";
 import type { ProjectLoader } from "./project-shape.js";
@@ -14,6 +19,21 @@ interface Active {
   stored: StoredDeployment;
   spec?: DeploymentSpec;
   failure?: string;
+}
+
+/** What a {@link DeploymentManager} works with. */
+export interface DeploymentManagerOptions {
+  readonly store: DeploymentStore;
+  readonly driver: Driver;
+  readonly load: ProjectLoader;
+  readonly logger: Logger;
+  /**
+   * In status calls, ask each worker's Health for its shard count and the balancer's Stats for
+   * events/s, in flight, shard moves and input lag. @default true
+   */
+  readonly probe?: boolean;
+  /** Defaults for settings that leave them out. */
+  readonly defaults?: SettingsDefaults;
 }
 
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -44,19 +64,24 @@ export class DeploymentManager {
   readonly #active = new Map<string, Active>();
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #probe: WorkerProbe | undefined;
+  readonly #balancers: BalancerProbe | undefined;
+  readonly #defaults: SettingsDefaults;
 
-  /** `probeWorkers`: ask each worker's Health for its shard count in status calls (default true). */
-  constructor(store: DeploymentStore, driver: Driver, load: ProjectLoader, logger: Logger, probeWorkers = true) {
-    this.#store = store;
-    this.#driver = driver;
-    this.#load = load;
-    this.#logger = logger;
-    this.#probe = probeWorkers ? new WorkerProbe() : undefined;
+  constructor(options: DeploymentManagerOptions) {
+    this.#store = options.store;
+    this.#driver = options.driver;
+    this.#load = options.load;
+    this.#logger = options.logger;
+    this.#defaults = options.defaults ?? {};
+    const probe = options.probe ?? true;
+    this.#probe = probe ? new WorkerProbe() : undefined;
+    this.#balancers = probe ? new BalancerProbe() : undefined;
   }
 
-  /** Releases the worker probe's connections. */
+  /** Releases the probes' connections. */
   close(): void {
     this.#probe?.close();
+    this.#balancers?.close();
   }
 
   /** Starts every stored deployment; one that no longer loads is kept, marked failed. */
@@ -173,6 +198,7 @@ export class DeploymentManager {
     const statuses = await Promise.all(names.map((name) => this.#status(name)));
     const addresses = statuses.flatMap((status) => (status.workers ?? []).map((worker) => worker.address ?? ""));
     this.#probe?.prune(new Set(addresses));
+    this.#balancers?.prune(new Set(statuses.map((status) => status.balancerAddress ?? "")));
     return statuses;
   }
 
@@ -207,7 +233,7 @@ export class DeploymentManager {
 
   async #prepare(stored: StoredDeployment): Promise<DeploymentSpec> {
     const loaded = await this.#load(stored.project, stored.name);
-    const settings = compileDeploymentSettings(stored.settingsJson, loaded.model);
+    const settings = compileDeploymentSettings(stored.settingsJson, loaded.model, this.#defaults);
     const replicas = clampReplicas(stored.replicas === 0 ? settings.minReplicas : stored.replicas, settings);
     return {
       name: stored.name,
@@ -233,7 +259,10 @@ export class DeploymentManager {
     const spec = current.spec;
     const last = running?.lastScaling;
     const addresses = (running?.workers ?? []).map((worker) => worker.address).filter((address) => address !== "");
-    const shards = this.#probe === undefined ? new Map<string, number>() : await this.#probe.shardsOwned(addresses);
+    const [shards, balancer] = await Promise.all([
+      this.#probe === undefined ? new Map<string, number>() : this.#probe.shardsOwned(addresses),
+      this.#balancers?.stats(running?.balancerAddress ?? ""),
+    ]);
     return {
       name,
       settingsJson: spec === undefined ? current.stored.settingsJson : JSON.stringify(spec.settings),
@@ -252,6 +281,16 @@ export class DeploymentManager {
       projectFormat: spec?.projectFormat ?? current.stored.projectFormat,
       phase: spec === undefined ? "failed" : "running",
       message,
+      balancerReachable: balancer !== undefined,
+      ...(balancer === undefined
+        ? {}
+        : {
+            eventsPerSecond: balancer.eventsPerSecond,
+            inFlight: balancer.inFlightEvents,
+            shardMoves: balancer.shardMoves,
+            heldEvents: balancer.heldEvents,
+            inputLag: balancer.inputLag,
+          }),
       ...(last === undefined
         ? {}
         : {

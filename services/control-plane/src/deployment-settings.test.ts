@@ -57,6 +57,22 @@ describe("compileDeploymentSettings", () => {
     expect(compileDeploymentSettings({ minReplicas: 3 }, statelessProject()).maxReplicas).toBe(3);
   });
 
+  it("runs the control plane's default replicas only when the settings name neither bound", () => {
+    const defaults = { replicas: 3 };
+    expect(compileDeploymentSettings({}, statelessProject(), defaults)).toMatchObject({
+      minReplicas: 3,
+      maxReplicas: 3,
+    });
+    expect(compileDeploymentSettings({ maxReplicas: 2 }, statelessProject(), defaults)).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 2,
+    });
+    expect(compileDeploymentSettings({ minReplicas: 2 }, statelessProject(), defaults)).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 2,
+    });
+  });
+
   it("rejects an unknown window, naming it and the source windows", () => {
     const error = rejection({ routing: { trade: { policy: "hash", hashFields: ["sym"] } } });
     expect(error.code).toBe("INVALID_ARGUMENT");

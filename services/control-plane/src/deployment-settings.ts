@@ -202,6 +202,15 @@ function compileOneRouting(
   return { policy, hashFields };
 }
 
+/** Defaults a control plane applies to settings that leave them out. */
+export interface SettingsDefaults {
+  /**
+   * Workers of a deployment whose settings name neither `minReplicas` nor `maxReplicas`: it
+   * runs exactly this many (`espmesh up --workers N`). @default 1
+   */
+  readonly replicas?: number;
+}
+
 /**
  * Parses deployment settings JSON (or an already parsed object), applies the defaults and checks
  * them against the project. Every problem found is reported at once.
@@ -211,6 +220,7 @@ function compileOneRouting(
 export function compileDeploymentSettings(
   input: string | object | undefined,
   project: ProjectShape,
+  defaults: SettingsDefaults = {},
 ): CompiledDeploymentSettings {
   let raw: unknown = input ?? {};
   if (typeof input === "string") {
@@ -228,7 +238,9 @@ export function compileDeploymentSettings(
     }
   }
   const routing = compileRouting(raw.routing, project, problems);
-  const minReplicas = integerSetting(raw, "minReplicas", 1, 1, 1000, problems);
+  // Replicas default to `defaults.replicas` only when the settings name neither bound.
+  const fixed = "minReplicas" in raw || "maxReplicas" in raw ? 1 : (defaults.replicas ?? 1);
+  const minReplicas = integerSetting(raw, "minReplicas", fixed, 1, 1000, problems);
   const maxReplicas = integerSetting(raw, "maxReplicas", Math.max(1, minReplicas), 1, 1000, problems);
   if (minReplicas > maxReplicas) {
     problems.push({ message: `minReplicas (${minReplicas}) is greater than maxReplicas (${maxReplicas})` });

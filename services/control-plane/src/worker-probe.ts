@@ -1,12 +1,12 @@
-import { createServiceClient, type ServiceClient, WorkerService } from "@espmesh/proto";
+import { WorkerService } from "@espmesh/proto";
+import { ProbeClients } from "./probe-clients.js";
 
 /**
  * Asks workers for their Health (status, shards owned) on behalf of status calls: best effort,
- * with a short deadline; a worker that does not answer is reported without the figure. Keeps
- * one client per worker address and drops those of workers no longer asked about.
+ * with a short deadline; a worker that does not answer is reported without the figure.
  */
 export class WorkerProbe {
-  readonly #clients = new Map<string, ServiceClient<typeof WorkerService>>();
+  readonly #clients = new ProbeClients(WorkerService);
   readonly #timeoutMs: number;
 
   /** @param timeoutMs deadline of one Health call. @default 300 */
@@ -18,13 +18,8 @@ export class WorkerProbe {
   async shardsOwned(addresses: readonly string[]): Promise<Map<string, number>> {
     const results = await Promise.all(
       addresses.map(async (address) => {
-        let client = this.#clients.get(address);
-        if (client === undefined) {
-          client = createServiceClient(WorkerService, address);
-          this.#clients.set(address, client);
-        }
         try {
-          const health = await client.health({}, { deadline: this.#timeoutMs });
+          const health = await this.#clients.of(address).health({}, { deadline: this.#timeoutMs });
           return [address, health.shardsOwned] as const;
         } catch {
           // Not answering (starting, gone, or no Health yet): reported without the figure.
@@ -37,16 +32,11 @@ export class WorkerProbe {
 
   /** Closes clients of addresses not in `keep`. */
   prune(keep: ReadonlySet<string>): void {
-    for (const [address, client] of this.#clients) {
-      if (!keep.has(address)) {
-        client.close();
-        this.#clients.delete(address);
-      }
-    }
+    this.#clients.prune(keep);
   }
 
   /** Closes every client. */
   close(): void {
-    this.prune(new Set());
+    this.#clients.close();
   }
 }

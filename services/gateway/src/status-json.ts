@@ -11,6 +11,17 @@ export interface WorkerJson {
   restarts: number;
 }
 
+/** The backlog of one input binding. */
+export interface InputLagJson {
+  sourceWindow: string;
+  stream: string;
+  durable: string;
+  pending: number;
+  ackPending: number;
+  /** Why pending and ackPending are unknown; empty when known. */
+  error: string;
+}
+
 /** A deployment's status as plain JSON: numbers instead of bigints, settings parsed. */
 export interface DeploymentStatusJson {
   name: string;
@@ -24,9 +35,14 @@ export interface DeploymentStatusJson {
   replicasDesired: number;
   replicasReady: number;
   workers: WorkerJson[];
+  /** False when the balancer did not answer: eventsPerSecond, inFlight, shardMoves, heldEvents and inputLag read 0. */
+  balancerReachable: boolean;
   eventsPerSecond: number;
   inFlight: number;
   shardMoves: number;
+  heldEvents: number;
+  /** The backlog of every source window fed from a subject. */
+  inputLag: InputLagJson[];
   lastScaling: { fromReplicas: number; toReplicas: number; reason: string; at: string } | null;
 }
 
@@ -64,9 +80,19 @@ export function statusToJson(status: DeploymentStatus): DeploymentStatusJson {
       shardsOwned: worker.shardsOwned,
       restarts: worker.restarts,
     })),
+    balancerReachable: status.balancerReachable,
     eventsPerSecond: status.eventsPerSecond,
     inFlight: Number(status.inFlight),
     shardMoves: Number(status.shardMoves),
+    heldEvents: Number(status.heldEvents),
+    inputLag: status.inputLag.map((lag) => ({
+      sourceWindow: lag.sourceWindow,
+      stream: lag.stream,
+      durable: lag.durable,
+      pending: Number(lag.pending),
+      ackPending: Number(lag.ackPending),
+      error: lag.error,
+    })),
     lastScaling: scaling
       ? {
           fromReplicas: scaling.fromReplicas,
@@ -105,9 +131,25 @@ export const deploymentStatusSchema = {
     replicasDesired: { type: "integer" },
     replicasReady: { type: "integer" },
     workers: { type: "array", items: workerSchema },
+    balancerReachable: { type: "boolean" },
     eventsPerSecond: { type: "number" },
     inFlight: { type: "integer" },
     shardMoves: { type: "integer" },
+    heldEvents: { type: "integer" },
+    inputLag: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          sourceWindow: { type: "string" },
+          stream: { type: "string" },
+          durable: { type: "string" },
+          pending: { type: "integer" },
+          ackPending: { type: "integer" },
+          error: { type: "string" },
+        },
+      },
+    },
     lastScaling: {
       type: ["object", "null"],
       properties: {

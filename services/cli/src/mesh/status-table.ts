@@ -10,6 +10,8 @@ export function deploymentsTable(deployments: readonly DeploymentStatus[]): stri
       { title: "PHASE" },
       { title: "READY", align: "right" },
       { title: "RESTARTS", align: "right" },
+      { title: "EVENTS/S", align: "right" },
+      { title: "IN FLIGHT", align: "right" },
       { title: "BALANCER" },
       { title: "SOURCES" },
       { title: "MESSAGE" },
@@ -19,6 +21,8 @@ export function deploymentsTable(deployments: readonly DeploymentStatus[]): stri
       status.phase,
       `${status.replicasReady}/${status.replicasDesired}`,
       String(status.workers.reduce((sum, worker) => sum + worker.restarts, 0)),
+      status.balancerReachable ? Math.round(status.eventsPerSecond).toString() : "-",
+      status.balancerReachable ? status.inFlight.toString() : "-",
       status.balancerAddress || "-",
       status.sourceWindows.join(",") || "-",
       status.message,
@@ -48,7 +52,19 @@ function settingsLine(settingsJson: string): string {
   }
 }
 
-/** One deployment in detail: its settings, scaling, then a line per worker. */
+function trafficLines(status: DeploymentStatus): string[] {
+  if (!status.balancerReachable) return ["  traffic   unknown (the balancer did not answer)"];
+  const lines = [
+    `  traffic   ${Math.round(status.eventsPerSecond)} events/s, ${status.inFlight} in flight, ${status.heldEvents} held, ${status.shardMoves} shard moves`,
+  ];
+  for (const lag of status.inputLag) {
+    const backlog = lag.error ? `unknown (${lag.error})` : `${lag.pending} pending, ${lag.ackPending} awaiting commit`;
+    lines.push(`  input     ${lag.sourceWindow} <- ${lag.stream}/${lag.durable}: ${backlog}`);
+  }
+  return lines;
+}
+
+/** One deployment in detail: its settings, traffic, scaling, then a line per worker. */
 export function deploymentDetail(status: DeploymentStatus): string {
   const lines = [
     `deployment ${status.name}: ${status.phase}${status.message ? ` (${status.message})` : ""}`,
@@ -57,6 +73,7 @@ export function deploymentDetail(status: DeploymentStatus): string {
     `  sources   ${status.sourceWindows.join(", ") || "-"}`,
     `  format    ${status.projectFormat}`,
     `  settings  ${settingsLine(status.settingsJson)}`,
+    ...trafficLines(status),
   ];
   const scaling = status.lastScaling;
   if (scaling !== undefined && scaling.atMs > 0n) {

@@ -12,7 +12,6 @@ import { createGateway, type Gateway } from "@espmesh/gateway";
 import { createStateService, type StateService, type StateServiceOptions } from "@espmesh/state";
 import { MeshError } from "@espmesh/telemetry";
 import { childCommand } from "./child-commands.js";
-import { withDefaultReplicas } from "./default-replicas.js";
 import {
   type CompiledEmbeddedMeshOptions,
   compileEmbeddedMeshOptions,
@@ -131,15 +130,15 @@ export function createEmbeddedMesh(options: EmbeddedMeshOptions = {}): EmbeddedM
           stateAddress: state.address,
           workDir: join(config.dataDir, "run"),
           stopGraceMs: config.stopGraceMs,
-          env: {
-            ESPMESH_PARENT_PID: String(process.pid),
-            ...(config.natsUrl === undefined ? {} : { ESPMESH_NATS_URL: config.natsUrl }),
-          },
+          // Children of deployments with bindings get ESPMESH_NATS_URL from the driver.
+          ...(config.natsUrl === undefined ? {} : { natsUrl: config.natsUrl }),
+          env: { ESPMESH_PARENT_PID: String(process.pid) },
         });
         plane = createControlPlane({
           address: `127.0.0.1:${config.controlPort}`,
           store: { kind: "custom", store },
-          driver: withDefaultReplicas(driver, config.workers, store),
+          driver,
+          defaultReplicas: config.workers,
           logger: config.logger,
         });
         try {

@@ -93,7 +93,7 @@ export function localDriver(options: LocalDriverOptions = {}): DriverFactory {
       if (spec.settings.bindings !== undefined && options.natsUrl === undefined) {
         throw new MeshError(
           "FAILED_PRECONDITION",
-          `deployment ${spec.name} has bindings, which need NATS: give the control plane ESPMESH_NATS_URL`,
+          `deployment ${spec.name} has bindings, which need NATS: start "espmesh up" with --nats URL, or give the control plane ESPMESH_NATS_URL`,
           { details: { field: "bindings" } },
         );
       }

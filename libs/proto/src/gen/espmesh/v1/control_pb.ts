@@ -4,13 +4,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { InputLag } from "./balancer_pb.js";
+import { file_espmesh_v1_balancer } from "./balancer_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file espmesh/v1/control.proto.
  */
 export const file_espmesh_v1_control: GenFile = /*@__PURE__*/
-  fileDesc("Chhlc3BtZXNoL3YxL2NvbnRyb2wucHJvdG8SCmVzcG1lc2gudjEiRQoNRGVwbG95UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3Byb2plY3QYAiABKAkSFQoNc2V0dGluZ3NfanNvbhgDIAEoCSJPCg5EZXBsb3lSZXNwb25zZRIsCgZzdGF0dXMYASABKAsyHC5lc3BtZXNoLnYxLkRlcGxveW1lbnRTdGF0dXMSDwoHY3JlYXRlZBgCIAEoCCJFCg1VcGRhdGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHcHJvamVjdBgCIAEoCRIVCg1zZXR0aW5nc19qc29uGAMgASgJIj4KDlVwZGF0ZVJlc3BvbnNlEiwKBnN0YXR1cxgBIAEoCzIcLmVzcG1lc2gudjEuRGVwbG95bWVudFN0YXR1cyIdCg1EZWxldGVSZXF1ZXN0EgwKBG5hbWUYASABKAkiEAoORGVsZXRlUmVzcG9uc2UiGgoKR2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJIjsKC0dldFJlc3BvbnNlEiwKBnN0YXR1cxgBIAEoCzIcLmVzcG1lc2gudjEuRGVwbG95bWVudFN0YXR1cyINCgtMaXN0UmVxdWVzdCJBCgxMaXN0UmVzcG9uc2USMQoLZGVwbG95bWVudHMYASADKAsyHC5lc3BtZXNoLnYxLkRlcGxveW1lbnRTdGF0dXMiLgoMU2NhbGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcmVwbGljYXMYAiABKA0iPQoNU2NhbGVSZXNwb25zZRIsCgZzdGF0dXMYASABKAsyHC5lc3BtZXNoLnYxLkRlcGxveW1lbnRTdGF0dXMibwoMV29ya2VyU3RhdHVzEgoKAmlkGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSCwoDcGlkGAMgASgNEg0KBXJlYWR5GAQgASgIEhQKDHNoYXJkc19vd25lZBgFIAEoDRIQCghyZXN0YXJ0cxgGIAEoDSJcCg9TY2FsaW5nRGVjaXNpb24SFQoNZnJvbV9yZXBsaWNhcxgBIAEoDRITCgt0b19yZXBsaWNhcxgCIAEoDRIOCgZyZWFzb24YAyABKAkSDQoFYXRfbXMYBCABKAQi9AIKEERlcGxveW1lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRIVCg1zZXR0aW5nc19qc29uGAIgASgJEhgKEHJlcGxpY2FzX2Rlc2lyZWQYAyABKA0SFgoOcmVwbGljYXNfcmVhZHkYBCABKA0SKQoHd29ya2VycxgFIAMoCzIYLmVzcG1lc2gudjEuV29ya2VyU3RhdHVzEhkKEWV2ZW50c19wZXJfc2Vjb25kGAYgASgBEhEKCWluX2ZsaWdodBgHIAEoBBITCgtzaGFyZF9tb3ZlcxgIIAEoBBIxCgxsYXN0X3NjYWxpbmcYCSABKAsyGy5lc3BtZXNoLnYxLlNjYWxpbmdEZWNpc2lvbhIYChBiYWxhbmNlcl9hZGRyZXNzGAogASgJEhYKDnNvdXJjZV93aW5kb3dzGAsgAygJEhYKDnByb2plY3RfZm9ybWF0GAwgASgJEg0KBXBoYXNlGA0gASgJEg8KB21lc3NhZ2UYDiABKAkyhAMKDkNvbnRyb2xTZXJ2aWNlEj8KBkRlcGxveRIZLmVzcG1lc2gudjEuRGVwbG95UmVxdWVzdBoaLmVzcG1lc2gudjEuRGVwbG95UmVzcG9uc2USPwoGVXBkYXRlEhkuZXNwbWVzaC52MS5VcGRhdGVSZXF1ZXN0GhouZXNwbWVzaC52MS5VcGRhdGVSZXNwb25zZRI/CgZEZWxldGUSGS5lc3BtZXNoLnYxLkRlbGV0ZVJlcXVlc3QaGi5lc3BtZXNoLnYxLkRlbGV0ZVJlc3BvbnNlEjYKA0dldBIWLmVzcG1lc2gudjEuR2V0UmVxdWVzdBoXLmVzcG1lc2gudjEuR2V0UmVzcG9uc2USOQoETGlzdBIXLmVzcG1lc2gudjEuTGlzdFJlcXVlc3QaGC5lc3BtZXNoLnYxLkxpc3RSZXNwb25zZRI8CgVTY2FsZRIYLmVzcG1lc2gudjEuU2NhbGVSZXF1ZXN0GhkuZXNwbWVzaC52MS5TY2FsZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chhlc3BtZXNoL3YxL2NvbnRyb2wucHJvdG8SCmVzcG1lc2gudjEiRQoNRGVwbG95UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3Byb2plY3QYAiABKAkSFQoNc2V0dGluZ3NfanNvbhgDIAEoCSJPCg5EZXBsb3lSZXNwb25zZRIsCgZzdGF0dXMYASABKAsyHC5lc3BtZXNoLnYxLkRlcGxveW1lbnRTdGF0dXMSDwoHY3JlYXRlZBgCIAEoCCJFCg1VcGRhdGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHcHJvamVjdBgCIAEoCRIVCg1zZXR0aW5nc19qc29uGAMgASgJIj4KDlVwZGF0ZVJlc3BvbnNlEiwKBnN0YXR1cxgBIAEoCzIcLmVzcG1lc2gudjEuRGVwbG95bWVudFN0YXR1cyIdCg1EZWxldGVSZXF1ZXN0EgwKBG5hbWUYASABKAkiEAoORGVsZXRlUmVzcG9uc2UiGgoKR2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJIjsKC0dldFJlc3BvbnNlEiwKBnN0YXR1cxgBIAEoCzIcLmVzcG1lc2gudjEuRGVwbG95bWVudFN0YXR1cyINCgtMaXN0UmVxdWVzdCJBCgxMaXN0UmVzcG9uc2USMQoLZGVwbG95bWVudHMYASADKAsyHC5lc3BtZXNoLnYxLkRlcGxveW1lbnRTdGF0dXMiLgoMU2NhbGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcmVwbGljYXMYAiABKA0iPQoNU2NhbGVSZXNwb25zZRIsCgZzdGF0dXMYASABKAsyHC5lc3BtZXNoLnYxLkRlcGxveW1lbnRTdGF0dXMibwoMV29ya2VyU3RhdHVzEgoKAmlkGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSCwoDcGlkGAMgASgNEg0KBXJlYWR5GAQgASgIEhQKDHNoYXJkc19vd25lZBgFIAEoDRIQCghyZXN0YXJ0cxgGIAEoDSJcCg9TY2FsaW5nRGVjaXNpb24SFQoNZnJvbV9yZXBsaWNhcxgBIAEoDRITCgt0b19yZXBsaWNhcxgCIAEoDRIOCgZyZWFzb24YAyABKAkSDQoFYXRfbXMYBCABKAQizgMKEERlcGxveW1lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRIVCg1zZXR0aW5nc19qc29uGAIgASgJEhgKEHJlcGxpY2FzX2Rlc2lyZWQYAyABKA0SFgoOcmVwbGljYXNfcmVhZHkYBCABKA0SKQoHd29ya2VycxgFIAMoCzIYLmVzcG1lc2gudjEuV29ya2VyU3RhdHVzEhkKEWV2ZW50c19wZXJfc2Vjb25kGAYgASgBEhEKCWluX2ZsaWdodBgHIAEoBBITCgtzaGFyZF9tb3ZlcxgIIAEoBBIxCgxsYXN0X3NjYWxpbmcYCSABKAsyGy5lc3BtZXNoLnYxLlNjYWxpbmdEZWNpc2lvbhIYChBiYWxhbmNlcl9hZGRyZXNzGAogASgJEhYKDnNvdXJjZV93aW5kb3dzGAsgAygJEhYKDnByb2plY3RfZm9ybWF0GAwgASgJEg0KBXBoYXNlGA0gASgJEg8KB21lc3NhZ2UYDiABKAkSJwoJaW5wdXRfbGFnGA8gAygLMhQuZXNwbWVzaC52MS5JbnB1dExhZxITCgtoZWxkX2V2ZW50cxgQIAEoBBIaChJiYWxhbmNlcl9yZWFjaGFibGUYESABKAgyhAMKDkNvbnRyb2xTZXJ2aWNlEj8KBkRlcGxveRIZLmVzcG1lc2gudjEuRGVwbG95UmVxdWVzdBoaLmVzcG1lc2gudjEuRGVwbG95UmVzcG9uc2USPwoGVXBkYXRlEhkuZXNwbWVzaC52MS5VcGRhdGVSZXF1ZXN0GhouZXNwbWVzaC52MS5VcGRhdGVSZXNwb25zZRI/CgZEZWxldGUSGS5lc3BtZXNoLnYxLkRlbGV0ZVJlcXVlc3QaGi5lc3BtZXNoLnYxLkRlbGV0ZVJlc3BvbnNlEjYKA0dldBIWLmVzcG1lc2gudjEuR2V0UmVxdWVzdBoXLmVzcG1lc2gudjEuR2V0UmVzcG9uc2USOQoETGlzdBIXLmVzcG1lc2gudjEuTGlzdFJlcXVlc3QaGC5lc3BtZXNoLnYxLkxpc3RSZXNwb25zZRI8CgVTY2FsZRIYLmVzcG1lc2gudjEuU2NhbGVSZXF1ZXN0GhkuZXNwbWVzaC52MS5TY2FsZVJlc3BvbnNlYgZwcm90bzM", [file_espmesh_v1_balancer]);
 
 /**
  * @generated from message espmesh.v1.DeployRequest
@@ -360,16 +362,22 @@ export type DeploymentStatus = Message<"espmesh.v1.DeploymentStatus"> & {
   workers: WorkerStatus[];
 
   /**
+   * Events the balancer read per second, over the last few seconds.
+   *
    * @generated from field: double events_per_second = 6;
    */
   eventsPerSecond: number;
 
   /**
+   * Events sent to workers and not yet committed.
+   *
    * @generated from field: uint64 in_flight = 7;
    */
   inFlight: bigint;
 
   /**
+   * Shards that changed owner since the balancer started.
+   *
    * @generated from field: uint64 shard_moves = 8;
    */
   shardMoves: bigint;
@@ -413,6 +421,28 @@ export type DeploymentStatus = Message<"espmesh.v1.DeploymentStatus"> & {
    * @generated from field: string message = 14;
    */
   message: string;
+
+  /**
+   * The backlog of every source window fed from a subject (cascades).
+   *
+   * @generated from field: repeated espmesh.v1.InputLag input_lag = 15;
+   */
+  inputLag: InputLag[];
+
+  /**
+   * Events held by the balancer while their shards have no owner.
+   *
+   * @generated from field: uint64 held_events = 16;
+   */
+  heldEvents: bigint;
+
+  /**
+   * False when the balancer did not answer, so events_per_second, in_flight, shard_moves,
+   * held_events and input_lag are not known (they read 0).
+   *
+   * @generated from field: bool balancer_reachable = 17;
+   */
+  balancerReachable: boolean;
 };
 
 /**
