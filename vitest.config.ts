@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 // One vitest run covers every package: unit tests beside the code (`src/**/*.test.ts`) and the
-// cross-service suites under test/ (e2e, chaos). Benchmarks under test/bench are programs, not tests.
+// cross-service suites under test/ (e2e, chaos, deploy: the Helm chart). Benchmarks under test/bench are programs, not tests.
 export default defineConfig({
   test: {
     include: [
@@ -9,6 +9,7 @@ export default defineConfig({
       "services/*/src/**/*.test.ts",
       "test/e2e/**/*.test.ts",
       "test/chaos/**/*.test.ts",
+      "test/deploy/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,4 +1,5 @@
-// `npm run check`: typecheck, Biome, buf lint, and generated-code drift, in that order.
+// `npm run check`: typecheck, Biome, buf lint, generated-code drift and the Helm chart
+// (scripts/helm-check.mjs: helm lint and render), in that order.
 // Stops at the first failure and names it.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,4 +31,5 @@ try {
 } finally {
   rmSync(out, { recursive: true, force: true });
 }
+run("helm chart", process.execPath, ["scripts/helm-check.mjs"]);
 process.stdout.write("check: all passed\n");

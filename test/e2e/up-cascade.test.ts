@@ -14,27 +14,8 @@ import { type NatsServer, startNats, waitFor } from "@espmesh/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ORDERS_XML } from "../support/orders.js";
 import { startUp, type UpProcess } from "../support/up-process.js";
-
-const ORDERS_XML = `<project name="orders">
-  <contqueries>
-    <contquery name="cq">
-      <windows>
-        <window-source name="Orders">
-          <schema-string>symbol*:string,id*:int64,qty:int32</schema-string>
-        </window-source>
-        <window-aggregate name="Totals">
-          <schema-string>symbol*:string,qty:int64,orders:int64</schema-string>
-          <output>
-            <field-expr>ESP_aSum(qty)</field-expr>
-            <field-expr>ESP_aCount()</field-expr>
-          </output>
-        </window-aggregate>
-      </windows>
-      <edges><edge source="Orders" target="Totals"/></edges>
-    </contquery>
-  </contqueries>
-</project>`;
 
 const SETTINGS = {
   routing: { Orders: { hashFields: ["symbol"] } },
@@ -84,13 +65,13 @@ describe("espmesh up --nats: a deployment fed from a subject", () => {
 
     const js = jetstream(connection);
     const orders = [
-      { symbol: "IBM", id: 1, qty: 100 },
-      { symbol: "MSFT", id: 2, qty: 50 },
+      { symbol: "IBM", id: 1, qty: 100, price: 10.5 },
+      { symbol: "MSFT", id: 2, qty: 50, price: 300 },
       [
-        { symbol: "IBM", id: 3, qty: 25 },
-        { symbol: "SAP", id: 4, qty: 7 },
+        { symbol: "IBM", id: 3, qty: 25, price: 11 },
+        { symbol: "SAP", id: 4, qty: 7, price: 120 },
       ],
-      { symbol: "IBM", id: 1, qty: 10, _opcode: "update" },
+      { symbol: "IBM", id: 1, qty: 10, price: 10.25, _opcode: "update" },
     ];
     for (const order of orders) await js.publish("orders.in", JSON.stringify(order));
 

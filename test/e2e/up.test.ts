@@ -13,31 +13,11 @@ import { createClient, type EspClient } from "@espmesh/client";
 import type { Event, Row } from "@espmesh/events";
 import { waitFor } from "@espmesh/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ORDERS_XML } from "../support/orders.js";
 import { startUp, type UpProcess } from "../support/up-process.js";
 
 const TOKEN = "e2e-secret-token";
 const BODY_LIMIT = 4096;
-
-/** Orders keyed by (symbol, id), routed by symbol; totals per symbol. */
-const ORDERS_XML = `<project name="orders">
-  <contqueries>
-    <contquery name="cq">
-      <windows>
-        <window-source name="Orders">
-          <schema-string>symbol*:string,id*:int64,qty:int32,price:double</schema-string>
-        </window-source>
-        <window-aggregate name="Totals">
-          <schema-string>symbol*:string,qty:int64,orders:int64</schema-string>
-          <output>
-            <field-expr>ESP_aSum(qty)</field-expr>
-            <field-expr>ESP_aCount()</field-expr>
-          </output>
-        </window-aggregate>
-      </windows>
-      <edges><edge source="Orders" target="Totals"/></edges>
-    </contquery>
-  </contqueries>
-</project>`;
 
 /** Pids of the processes whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {

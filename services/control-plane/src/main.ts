@@ -7,7 +7,8 @@
  *   Redis) or `ESPMESH_STORE_FILE` (deployments in a JSON file; default
  *   `./.espmesh/deployments.json`), `ESPMESH_STATE_ADDRESS` (passed to workers), `ESPMESH_NATS_URL`
  *   (passed to the balancer and workers of deployments with bindings).
- * - operator: `ESPMESH_NAMESPACE` (default `default`), `ESPMESH_BALANCER_SERVICE_ACCOUNT`.
+ * - operator: `ESPMESH_NAMESPACE` (default `default`), `ESPMESH_BALANCER_SERVICE_ACCOUNT`,
+ *   `ESPMESH_NATS_URL` (passed to the pods of projects with bindings that set no `spec.natsUrl`).
  * - `ESPMESH_LOG_LEVEL` (default `info`).
  */
 import { createLogger, type LogLevel } from "@espmesh/telemetry";
@@ -26,6 +27,7 @@ if (mode === "operator") {
     ...(env.ESPMESH_BALANCER_SERVICE_ACCOUNT === undefined
       ? {}
       : { balancerServiceAccount: env.ESPMESH_BALANCER_SERVICE_ACCOUNT }),
+    ...(env.ESPMESH_NATS_URL === undefined ? {} : { natsUrl: env.ESPMESH_NATS_URL }),
     logger,
   });
   operator.start();

@@ -33,11 +33,20 @@ describe("deploy/ files", () => {
       "state",
       "shards",
       "checkpointIntervalMs",
+      "bindings",
+      "natsUrl",
     ]) {
       expect(spec.properties).toHaveProperty(key);
     }
     expect(spec.properties.routing.additionalProperties.properties.policy.enum).toEqual([...ROUTING_POLICIES]);
     expect(spec.properties.state.enum).toEqual(["service", "none"]);
+    const bindings = spec.properties.bindings.properties;
+    expect(Object.keys(bindings.outputs.additionalProperties.properties).sort()).toEqual(["stream", "subject"]);
+    expect(Object.keys(bindings.inputs.additionalProperties.properties).sort()).toEqual([
+      "durable",
+      "stream",
+      "subject",
+    ]);
   });
 
   it("has an example EspProject whose project and settings validate", async () => {

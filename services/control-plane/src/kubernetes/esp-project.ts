@@ -1,3 +1,4 @@
+import type { BindingSettings } from "../binding-settings.js";
 import type { DeploymentSettings, RoutingSetting, StateBackendName } from "../deployment-settings.js";
 
 /** API group, version and plural of the EspProject custom resource. */
@@ -21,6 +22,10 @@ export interface EspProjectSpec {
   stateAddress?: string;
   shards?: number;
   checkpointIntervalMs?: number;
+  /** Cascades (DESIGN §9): window outputs to subjects, source windows from durable consumers. */
+  bindings?: BindingSettings;
+  /** NATS server(s) of this project's bindings. @default the operator's ESPMESH_NATS_URL */
+  natsUrl?: string;
   balancerReplicas?: number;
   workerResources?: Record<string, unknown>;
 }
@@ -40,6 +45,7 @@ export interface EspProjectStatus {
   observedGeneration?: number;
   workers?: number;
   readyWorkers?: number;
+  readyBalancers?: number;
   balancerAddress?: string;
   conditions?: EspProjectCondition[];
 }
@@ -71,5 +77,6 @@ export function settingsOfSpec(spec: EspProjectSpec): DeploymentSettings {
   if (spec.state !== undefined) settings.state = spec.state;
   if (spec.shards !== undefined) settings.shards = spec.shards;
   if (spec.checkpointIntervalMs !== undefined) settings.checkpointIntervalMs = spec.checkpointIntervalMs;
+  if (spec.bindings !== undefined) settings.bindings = spec.bindings;
   return settings;
 }

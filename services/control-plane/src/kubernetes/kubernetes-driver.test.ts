@@ -34,7 +34,12 @@ describe("Control API on Kubernetes (fake API server)", () => {
     plane = createControlPlane({
       loadProject: loadTestProject,
       probeWorkers: false,
-      driver: kubernetesDriver({ kubeConfig: api.kubeConfig(), namespace: ns, image: "espmesh:test" }),
+      driver: kubernetesDriver({
+        kubeConfig: api.kubeConfig(),
+        namespace: ns,
+        image: "espmesh:test",
+        natsUrl: "nats://nats.espmesh:4222",
+      }),
     });
     await plane.start();
   });
@@ -87,5 +92,34 @@ describe("Control API on Kubernetes (fake API server)", () => {
     await plane.deployments.delete("trading");
     expect(api.store.get(projects, "trading")).toBeUndefined();
     await waitUntil(() => api.store.list(deployments).length === 0);
+  });
+
+  it("carries a deployment's bindings and its NATS URL into the EspProject and on to the pods", async () => {
+    const bindings = {
+      outputs: { bySymbol: { subject: "trading.totals" } },
+      inputs: { trades: { stream: "TRADES", subject: "stage1.>", durable: "trading" } },
+    };
+    const settings = {
+      routing: { trades: { policy: "hash", hashFields: ["sym"] }, quotes: { policy: "multicast" } },
+      bindings,
+    };
+    await plane.deployments.deploy("trading", '{"test-project":"trading"}', JSON.stringify(settings));
+    expect((api.store.get(projects, "trading") as Json).spec).toMatchObject({
+      bindings,
+      natsUrl: "nats://nats.espmesh:4222",
+    });
+    await waitUntil(() => api.store.get(deployments, "trading-balancer") !== undefined);
+    for (const name of ["trading-worker", "trading-balancer"]) {
+      const container = (api.store.get(deployments, name) as Json).spec.template.spec.containers[0];
+      expect(container.env).toContainEqual({ name: "ESPMESH_NATS_URL", value: "nats://nats.espmesh:4222" });
+    }
+  });
+
+  it("leaves bindings and NATS out of the EspProject of a deployment without bindings", async () => {
+    const settings = { routing: { trades: { policy: "hash", hashFields: ["sym"] }, quotes: { policy: "multicast" } } };
+    await plane.deployments.deploy("trading", '{"test-project":"trading"}', JSON.stringify(settings));
+    const spec = (api.store.get(projects, "trading") as Json).spec;
+    expect(spec).not.toHaveProperty("bindings");
+    expect(spec).not.toHaveProperty("natsUrl");
   });
 });

@@ -23,6 +23,11 @@ export interface KubernetesDriverOptions {
   image: string;
   /** `host:port` of the state service, put in each EspProject. @default none */
   stateAddress?: string;
+  /**
+   * NATS server(s), put in the EspProjects of deployments with bindings as `natsUrl`.
+   * @default none: the operator's own NATS URL applies
+   */
+  natsUrl?: string;
 }
 
 /** The EspProject spec for a deployment. */
@@ -34,6 +39,9 @@ export function espProjectSpecOf(spec: DeploymentSpec, options: KubernetesDriver
         ? { policy: route.policy }
         : { policy: route.policy, hashFields: [...route.hashFields] };
   }
+  const compiled = spec.settings.bindings;
+  const bindings =
+    compiled === undefined ? undefined : structuredClone({ outputs: compiled.outputs, inputs: compiled.inputs });
   return {
     project: spec.project,
     image: options.image,
@@ -45,6 +53,8 @@ export function espProjectSpecOf(spec: DeploymentSpec, options: KubernetesDriver
     shards: spec.settings.shards,
     checkpointIntervalMs: spec.settings.checkpointIntervalMs,
     ...(options.stateAddress === undefined ? {} : { stateAddress: options.stateAddress }),
+    ...(bindings === undefined ? {} : { bindings }),
+    ...(bindings === undefined || options.natsUrl === undefined ? {} : { natsUrl: options.natsUrl }),
   };
 }
 

@@ -11,6 +11,10 @@ export const BALANCER_PORT = 7100;
 export const SPEC_HASH_ANNOTATION = "espmesh.io/spec-hash";
 /** Label every child carries: the EspProject it belongs to. */
 export const PROJECT_LABEL = "espmesh.io/project";
+/** Label every child carries, with the value {@link MANAGED_BY}: the operator's watch selects on it. */
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+/** The value of {@link MANAGED_BY_LABEL} on the operator's children. */
+export const MANAGED_BY = "espmesh-operator";
 
 /** One object the operator keeps in line with an EspProject. */
 export interface ChildObject {
@@ -34,11 +38,40 @@ export interface ChildObject {
 export interface ManifestOptions {
   /** Service account of the balancer pods (needs list/watch on EndpointSlices). */
   balancerServiceAccount: string;
+  /**
+   * NATS server(s) for projects with bindings, unless their spec sets `natsUrl`; passed to their
+   * workers and balancer as ESPMESH_NATS_URL. @default none
+   */
+  natsUrl?: string;
 }
 
 /** Names of an EspProject's children. */
 export function childNames(project: string): { config: string; worker: string; balancer: string } {
   return { config: `${project}-project`, worker: `${project}-worker`, balancer: `${project}-balancer` };
+}
+
+/** The windows a deployment binds to NATS, as `bindings.outputs.<window>` / `bindings.inputs.<window>`. */
+export function boundWindows(deployment: DeploymentSpec): string[] {
+  const bindings = deployment.settings.bindings;
+  if (bindings === undefined) return [];
+  return [
+    ...Object.keys(bindings.outputs).map((window) => `bindings.outputs.${window}`),
+    ...Object.keys(bindings.inputs).map((window) => `bindings.inputs.${window}`),
+  ];
+}
+
+/**
+ * The NATS URL the project's pods get: none when its settings bind nothing; else the spec's
+ * `natsUrl`, else the operator's. Undefined with bindings means it is missing.
+ */
+export function natsUrlOf(
+  resource: EspProject,
+  deployment: DeploymentSpec,
+  options: ManifestOptions,
+): string | undefined {
+  if (boundWindows(deployment).length === 0) return undefined;
+  const url = resource.spec.natsUrl ?? options.natsUrl;
+  return url === undefined || url === "" ? undefined : url;
 }
 
 function hashOf(value: unknown): string {
@@ -73,7 +106,7 @@ export function desiredChildren(
     "app.kubernetes.io/name": "espmesh",
     "app.kubernetes.io/instance": name,
     "app.kubernetes.io/component": component,
-    "app.kubernetes.io/managed-by": "espmesh-operator",
+    [MANAGED_BY_LABEL]: MANAGED_BY,
     [PROJECT_LABEL]: name,
   });
   const selector = (component: string) => ({ [PROJECT_LABEL]: name, "app.kubernetes.io/component": component });
@@ -89,6 +122,8 @@ export function desiredChildren(
     valueFrom: { configMapKeyRef: { name: names.config, key } },
   });
   const fromPod = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+  const natsUrl = natsUrlOf(resource, deployment, options);
+  const nats = natsUrl === undefined ? [] : [{ name: "ESPMESH_NATS_URL", value: natsUrl }];
   // The environment services/worker/src/main.ts and services/balancer/src/main.ts read.
   const envOf = (role: "worker" | "balancer", port: number) =>
     role === "worker"
@@ -103,6 +138,7 @@ export function desiredChildren(
           ...(spec.stateAddress === undefined || settings.state === "none"
             ? []
             : [{ name: "ESPMESH_STATE_ADDRESS", value: spec.stateAddress }]),
+          ...nats,
         ]
       : [
           { name: "ESPMESH_ROLE", value: "balancer" },
@@ -111,6 +147,7 @@ export function desiredChildren(
           fromConfig("ESPMESH_DEPLOYMENT_JSON", "deployment.json"),
           { name: "ESPMESH_K8S_SERVICE", value: names.worker },
           fromPod("ESPMESH_K8S_NAMESPACE", "metadata.namespace"),
+          ...nats,
         ];
   const podSpec = (role: "worker" | "balancer", port: number, extra: Record<string, unknown>) => ({
     ...extra,

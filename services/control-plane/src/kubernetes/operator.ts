@@ -4,6 +4,7 @@ import { type Logger, MeshError, noopLogger } from "@espmesh/telemetry";
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { engineProjectLoader, type ProjectLoader } from "../project-shape.js";
 import { createChildApis } from "./child-apis.js";
+import { createChildWatch } from "./child-watch.js";
 import { ESP_PROJECT, type EspProject, type EspProjectStatus } from "./esp-project.js";
 import { Reconciler } from "./reconciler.js";
 
@@ -17,9 +18,19 @@ export interface OperatorOptions {
   loadProject?: ProjectLoader;
   /** Service account of balancer pods (list/watch EndpointSlices). @default "espmesh-balancer" */
   balancerServiceAccount?: string;
-  /** Every EspProject is reconciled again this often (repairs drift, refreshes readiness). @default 300000 */
+  /**
+   * NATS server(s) for projects whose settings have bindings and whose spec sets no `natsUrl`
+   * (main.ts: ESPMESH_NATS_URL; Helm: `nats.url`). Without either, such a project is marked
+   * Valid=False (NatsUrlMissing) and no pods are created. @default none
+   */
+  natsUrl?: string;
+  /**
+   * Every EspProject is reconciled again this often (repairs drift the watches missed). Readiness
+   * does not wait for it: changes of the children Deployments' replica counts are watched.
+   * @default 300000
+   */
   resyncMs?: number;
-  /** The EspProject watch is restarted when silent this long. @default 120000 */
+  /** The EspProject and Deployment watches are restarted when silent this long. @default 120000 */
   silenceMs?: number;
   /** @default no-op */
   logger?: Logger;
@@ -39,7 +50,9 @@ export interface Operator {
  * The Kubernetes driver of espmesh: watches EspProjects in a namespace (through the same
  * self-healing informer as the registry) and reconciles each into its ConfigMap, worker
  * Deployment, Service and HPA, and balancer Deployment and Service, writing status conditions
- * (Valid, Reconciled, Ready). A deleted EspProject's objects are deleted.
+ * (Valid, Reconciled, Ready). It also watches the Deployments it created, so Ready follows their
+ * ready replicas and a deleted child is recreated without waiting for the resync. A deleted
+ * EspProject's objects are deleted.
  */
 export function createOperator(options: OperatorOptions = {}): Operator {
   const logger = (options.logger ?? noopLogger).child({ component: "operator" });
@@ -54,10 +67,15 @@ export function createOperator(options: OperatorOptions = {}): Operator {
     apis: createChildApis(kubeConfig),
     loadProject: options.loadProject ?? engineProjectLoader,
     balancerServiceAccount: options.balancerServiceAccount ?? "espmesh-balancer",
+    ...(options.natsUrl === undefined || options.natsUrl === "" ? {} : { natsUrl: options.natsUrl }),
     logger,
   });
   const latest = new Map<string, EspProject>();
   const done = new Map<string, string>();
+  // The status last written per project (and the uid it was written to). The operator is the only
+  // writer of status, so this is newer than the EspProject watch's copy, which can lag behind
+  // a write: comparing with that copy could skip a write that flips a condition back.
+  const written = new Map<string, { uid: string | undefined; status: EspProjectStatus }>();
   const pending = new Set<string>();
   const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
   const retryTimers = new Set<NodeJS.Timeout>();
@@ -80,11 +98,16 @@ export function createOperator(options: OperatorOptions = {}): Operator {
     if (resource === undefined) {
       await reconciler.cleanup(namespace, name);
       done.delete(name);
+      written.delete(name);
       logger.info({ project: name }, "EspProject deleted; its objects were removed");
       return;
     }
-    const result = await reconciler.reconcile(resource);
-    await writeStatus(resource, result.status);
+    const known = written.get(name);
+    const current =
+      known !== undefined && known.uid === resource.metadata.uid ? { ...resource, status: known.status } : resource;
+    const result = await reconciler.reconcile(current);
+    await writeStatus(current, result.status);
+    written.set(name, { uid: resource.metadata.uid, status: result.status });
     done.set(name, versionOf(resource));
     if (result.created.length + result.updated.length > 0) {
       logger.info({ project: name, created: result.created, updated: result.updated }, "EspProject reconciled");
@@ -147,10 +170,24 @@ export function createOperator(options: OperatorOptions = {}): Operator {
     },
   });
 
+  const children = createChildWatch({
+    kubeConfig,
+    namespace,
+    ...(options.silenceMs === undefined ? {} : { silenceMs: options.silenceMs }),
+    logger,
+    onProjectChanged: (name) => {
+      // Only projects the EspProject watch knows: an unknown name would read as deleted.
+      if (latest.has(name)) enqueue(name);
+    },
+  });
+
   return {
     start() {
       informer.start();
+      children.start();
       resync = setInterval(() => {
+        // Compare with the watched status again, so a status someone else changed is repaired.
+        written.clear();
         for (const name of latest.keys()) enqueue(name);
       }, options.resyncMs ?? 300_000);
     },
@@ -159,6 +196,7 @@ export function createOperator(options: OperatorOptions = {}): Operator {
       clearInterval(resync);
       for (const timer of retryTimers) clearTimeout(timer);
       await informer.stop();
+      await children.stop();
       await working;
     },
     async idle() {

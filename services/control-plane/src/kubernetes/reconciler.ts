@@ -6,10 +6,12 @@ import { type ChildApi, isStatus, type LiveObject } from "./child-apis.js";
 import { type EspProject, type EspProjectCondition, type EspProjectStatus, settingsOfSpec } from "./esp-project.js";
 import {
   BALANCER_PORT,
+  boundWindows,
   type ChildObject,
   childNames,
   desiredChildren,
   type ManifestOptions,
+  natsUrlOf,
   SPEC_HASH_ANNOTATION,
 } from "./manifests.js";
 
@@ -47,6 +49,22 @@ function condition(
   };
 }
 
+/** The status of an EspProject that is not deployed: Valid and Ready False, for `reason`. */
+function notDeployed(resource: EspProject, reason: string, message: string, now: Date): ReconcileResult {
+  const generation = resource.metadata.generation;
+  return {
+    status: {
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+      conditions: mergeConditions(resource.status?.conditions, [
+        condition("Valid", false, reason, message, generation, now),
+        condition("Ready", false, reason, "not deployed until the Valid condition is True", generation, now),
+      ]),
+    },
+    created: [],
+    updated: [],
+  };
+}
+
 /** Keeps an earlier condition's transition time when its status did not change. */
 export function mergeConditions(
   previous: readonly EspProjectCondition[] | undefined,
@@ -77,11 +95,11 @@ export class Reconciler {
     const now = this.#options.now?.() ?? new Date();
     const generation = resource.metadata.generation;
     const namespace = resource.metadata.namespace ?? "default";
-    let children: ChildObject[];
+    let deployment: DeploymentSpec;
     try {
       const loaded = await this.#options.loadProject(resource.spec.project ?? "", resource.metadata.name);
       const settings = compileDeploymentSettings(settingsOfSpec(resource.spec), loaded.model);
-      const deployment: DeploymentSpec = {
+      deployment = {
         name: resource.metadata.name,
         project: resource.spec.project,
         projectFormat: loaded.format,
@@ -89,22 +107,20 @@ export class Reconciler {
         settings,
         replicas: settings.minReplicas,
       };
-      children = desiredChildren(resource, deployment, this.#options);
     } catch (error) {
       const failure = MeshError.from(error);
       const reason = failure.message.startsWith("invalid deployment settings") ? "InvalidSettings" : "InvalidProject";
-      return {
-        status: {
-          ...(generation === undefined ? {} : { observedGeneration: generation }),
-          conditions: mergeConditions(resource.status?.conditions, [
-            condition("Valid", false, reason, failure.message, generation, now),
-            condition("Ready", false, reason, "the project is not deployed until its spec is valid", generation, now),
-          ]),
-        },
-        created: [],
-        updated: [],
-      };
+      return notDeployed(resource, reason, failure.message, now);
     }
+    const bound = boundWindows(deployment);
+    if (bound.length > 0 && natsUrlOf(resource, deployment, this.#options) === undefined) {
+      // Pods started now would exit at once (workers and balancer require ESPMESH_NATS_URL).
+      const message =
+        `${bound.join(", ")} bind to NATS but no NATS URL is set: set spec.natsUrl, ` +
+        "or ESPMESH_NATS_URL of the operator (Helm value nats.url)";
+      return notDeployed(resource, "NatsUrlMissing", message, now);
+    }
+    const children = desiredChildren(resource, deployment, this.#options);
     const created: string[] = [];
     const updated: string[] = [];
     for (const child of children) {
@@ -113,15 +129,22 @@ export class Reconciler {
       if (outcome === "updated") updated.push(`${child.kind}/${child.name}`);
     }
     const names = childNames(resource.metadata.name);
-    const worker = await this.#options.apis.Deployment.read(namespace, names.worker);
+    const [worker, balancer] = await Promise.all([
+      this.#options.apis.Deployment.read(namespace, names.worker),
+      this.#options.apis.Deployment.read(namespace, names.balancer),
+    ]);
     const workers = Number(worker?.status?.replicas ?? 0);
     const readyWorkers = Number(worker?.status?.readyReplicas ?? 0);
+    const balancers = Number(balancer?.status?.replicas ?? 0);
+    const readyBalancers = Number(balancer?.status?.readyReplicas ?? 0);
+    const ready = readyWorkers > 0 && readyBalancers > 0;
     const changes = [...created.map((c) => `created ${c}`), ...updated.map((u) => `updated ${u}`)];
     return {
       status: {
         ...(generation === undefined ? {} : { observedGeneration: generation }),
         workers,
         readyWorkers,
+        readyBalancers,
         balancerAddress: `${names.balancer}.${namespace}.svc:${BALANCER_PORT}`,
         conditions: mergeConditions(resource.status?.conditions, [
           condition("Valid", true, "Validated", "project and settings are valid", generation, now),
@@ -135,9 +158,9 @@ export class Reconciler {
           ),
           condition(
             "Ready",
-            readyWorkers > 0,
-            readyWorkers > 0 ? "WorkersReady" : "WorkersNotReady",
-            `${readyWorkers} of ${workers} workers ready`,
+            ready,
+            ready ? "Available" : readyWorkers === 0 ? "WorkersNotReady" : "BalancerNotReady",
+            `${readyWorkers} of ${workers} workers ready, ${readyBalancers} of ${balancers} balancers ready`,
             generation,
             now,
           ),
