@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { compileDeploymentSettings, ROUTING_POLICIES } from "../deployment-settings.js";
 import { engineProjectLoader } from "../project-shape.js";
 import { type EspProject, settingsOfSpec } from "./esp-project.js";
@@ -55,5 +55,19 @@ describe("deploy/ files", () => {
     expect(format).toBe("xml");
     const settings = compileDeploymentSettings(settingsOfSpec(example.spec), model);
     expect(settings).toMatchObject({ minReplicas: 2, maxReplicas: 8, routing: { quotes: { policy: "multicast" } } });
+  });
+
+  it("has a cascade example: stage 2's input binding reads the subject stage 1's output binding writes", async () => {
+    const text = await readFile(deploy("examples/espproject-cascade.yaml"), "utf8");
+    const [stage1, stage2] = parseAllDocuments(text).map((document) => document.toJS() as EspProject);
+    const compiled = [];
+    for (const example of [stage1!, stage2!]) {
+      const { model } = await engineProjectLoader(example.spec.project, example.metadata.name);
+      compiled.push(compileDeploymentSettings(settingsOfSpec(example.spec), model));
+    }
+    const output = compiled[0]?.bindings?.outputs.cost;
+    const input = compiled[1]?.bindings?.inputs.large;
+    expect(output).toMatchObject({ subject: "trades.large", stream: "LARGE" });
+    expect(input).toMatchObject({ subject: output?.subject, stream: output?.stream, durable: "totals-large" });
   });
 });
