@@ -10,5 +10,6 @@ export * from "./errors.js";
 export * from "./logger.js";
 export { getMeter } from "./meter.js";
 export * from "./prometheus.js";
+export * from "./service-process.js";
 export * from "./telemetry.js";
 export * from "./trace-context.js";

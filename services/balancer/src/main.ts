@@ -20,7 +20,15 @@
  * membership. On SIGTERM or SIGINT it drains (every read origin committed and acked) and exits 0.
  */
 import { createRegistry, type Registry, type StaticMember } from "@espmesh/registry";
-import { createLogger, type LogLevel, MeshError, startTelemetry } from "@espmesh/telemetry";
+import {
+  createLogger,
+  envInteger,
+  type LogLevel,
+  MeshError,
+  runService,
+  startTelemetry,
+  stopOnSignals,
+} from "@espmesh/telemetry";
 import { createBalancer } from "./balancer.js";
 import type { BalancerDeployment } from "./options.js";
 
@@ -29,16 +37,6 @@ const logger = createLogger({
   component: "balancer",
   level: (env.ESPMESH_LOG_LEVEL as LogLevel | undefined) ?? "info",
 });
-
-function integer(name: string): number | undefined {
-  const value = env[name];
-  if (value === undefined || value === "") return undefined;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed)) {
-    throw new MeshError("INVALID_ARGUMENT", `${name} must be an integer, got ${value}`, { details: { field: name } });
-  }
-  return parsed;
-}
 
 function deploymentOf(json: string | undefined): BalancerDeployment {
   if (!json) throw new MeshError("INVALID_ARGUMENT", "environment variable ESPMESH_DEPLOYMENT_JSON is required");
@@ -84,12 +82,12 @@ async function main(): Promise<void> {
   const deployment = deploymentOf(env.ESPMESH_DEPLOYMENT_JSON);
   const registry = registryOf(deployment.deployment ?? deployment.project);
   const balancerId = env.ESPMESH_BALANCER_ID || `balancer-${process.pid}`;
-  const maxInFlightEvents = integer("ESPMESH_MAX_INFLIGHT_EVENTS");
-  const maxInFlightBytes = integer("ESPMESH_MAX_INFLIGHT_BYTES");
+  const maxInFlightEvents = envInteger("ESPMESH_MAX_INFLIGHT_EVENTS");
+  const maxInFlightBytes = envInteger("ESPMESH_MAX_INFLIGHT_BYTES");
   const telemetry = await startTelemetry({
     serviceName: "espmesh-balancer",
     serviceInstanceId: balancerId,
-    prometheusPort: integer("ESPMESH_METRICS_PORT") ?? 0,
+    prometheusPort: envInteger("ESPMESH_METRICS_PORT") ?? 0,
     logger,
   });
   const balancer = createBalancer({
@@ -106,26 +104,12 @@ async function main(): Promise<void> {
   // The parent (local driver, tests) reads this line to learn the address.
   logger.info({ event: "listening", address: balancer.address, pid: process.pid }, "balancer ready");
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "draining");
-    try {
-      await balancer.stop();
-      await registry.close();
-      await telemetry.shutdown();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: MeshError.from(error) }, "drain failed");
-      process.exit(1);
-    }
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  stopOnSignals(logger, async () => {
+    // Drains: every origin read is committed and acked before the streams close.
+    await balancer.stop();
+    await registry.close();
+    await telemetry.shutdown();
+  });
 }
 
-main().catch((error: unknown) => {
-  logger.error({ err: MeshError.from(error) }, "balancer failed to start");
-  process.exit(1);
-});
+runService("balancer", logger, main);
