@@ -39,7 +39,9 @@ export interface Engine {
   readonly shardCount: number;
   /**
    * Feeds a batch into a source window and runs it through the graph. Returns the events every
-   * window emitted (the source window's own included), keyed by window name.
+   * window emitted (the source window's own included), keyed by window name. The batches of
+   * windows that only select rows (a filter, a compute behind one) copy them from `batch` when
+   * their opcodes or columns are first read: `batch` must not change afterwards.
    * @throws MeshError NOT_FOUND for an unknown window, INVALID_ARGUMENT when the window is not a
    * source or the batch has another schema.
    */
@@ -228,36 +230,35 @@ class EngineImpl implements Engine {
     initial: { node: number; input: number; flow: Flow }[],
     advanceTo: number | undefined,
   ): Map<string, Flow[]> {
-    const pending = new Map<number, { input: number; flow: Flow }[]>();
-    for (const item of initial) pending.set(item.node, [{ input: item.input, flow: item.flow }]);
+    const nodes = this.nodes;
+    const pending: Pending = new Array(nodes.length);
+    let start = initial.length > 0 ? nodes.length : 0;
+    for (const item of initial) {
+      enqueue(pending, item.node, item.input, item.flow);
+      start = Math.min(start, item.node);
+    }
     const emitted = new Map<string, Flow[]>();
-    const start = initial.length > 0 ? Math.min(...initial.map((item) => item.node)) : 0;
-    for (let i = start; i < this.nodes.length; i++) {
-      const node = this.nodes[i]!;
+    for (let i = start; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      const queue = pending[i];
+      if (queue === undefined && (advanceTo === undefined || node.operator.advance === undefined)) continue;
       const outputs: Flow[] = [];
       if (advanceTo !== undefined && node.operator.advance !== undefined) {
         const flow = node.operator.advance(advanceTo);
         if (flow !== undefined && flow.batch.length > 0) outputs.push(flow);
       }
-      const queue = pending.get(i);
       if (queue !== undefined) {
-        pending.delete(i);
+        pending[i] = undefined;
         for (const { input, flow } of queue) {
           const out = node.operator.process(flow, input);
           if (out !== undefined && out.batch.length > 0) outputs.push(out);
         }
       }
       if (outputs.length === 0) continue;
-      const list = emitted.get(node.window.name) ?? [];
       for (const flow of outputs) {
-        list.push(flow);
-        for (const target of node.targets) {
-          const targetQueue = pending.get(target.node) ?? [];
-          targetQueue.push({ input: target.input, flow });
-          pending.set(target.node, targetQueue);
-        }
+        for (const target of node.targets) enqueue(pending, target.node, target.input, flow);
       }
-      emitted.set(node.window.name, list);
+      emitted.set(node.window.name, outputs);
     }
     return emitted;
   }
@@ -337,6 +338,15 @@ class EngineImpl implements Engine {
     }
     return node.operator.query();
   }
+}
+
+/** Per node, the flows waiting for it and the input each arrives on. */
+type Pending = ({ input: number; flow: Flow }[] | undefined)[];
+
+function enqueue(pending: Pending, node: number, input: number, flow: Flow): void {
+  const queue = pending[node];
+  if (queue === undefined) pending[node] = [{ input, flow }];
+  else queue.push({ input, flow });
 }
 
 /** One batch per window from the flows it emitted. */

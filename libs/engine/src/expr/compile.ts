@@ -1,5 +1,6 @@
-import type { Column, FieldType } from "@espmesh/events";
+import { allocateValues, type Column, type FieldType } from "@espmesh/events";
 import type { SourcePosition } from "../errors.js";
+import { bytes, float64s } from "../runtime/slab.js";
 import type { ExprNode, ValueClass } from "./ast.js";
 import { checkExpression, type ExprScope, type TypedNode } from "./check.js";
 import { parseExpression } from "./parser.js";
@@ -333,11 +334,7 @@ const INT32_MAX = 2147483647;
  */
 export function vecToColumn(vec: Vec, n: number, type: FieldType): Column {
   let nulls: Uint8Array | undefined;
-  const markNull = (k: number): void => {
-    nulls ??= new Uint8Array((n + 7) >>> 3);
-    nulls[k >>> 3] = nulls[k >>> 3]! | (1 << (k & 7));
-  };
-  if (vec.anyNull) for (let k = 0; k < n; k++) if (vec.nulls[k] === 1) markNull(k);
+  if (vec.anyNull) for (let k = 0; k < n; k++) if (vec.nulls[k] === 1) nulls = markNull(nulls, k, n);
   switch (type) {
     case "string": {
       const values = vec.cls === "string" ? vec.str.slice(0, n) : new Array<string>(n).fill("");
@@ -361,12 +358,15 @@ export function vecToColumn(vec: Vec, n: number, type: FieldType): Column {
         if (vec.anyNull && vec.nulls[k] === 1) continue;
         const v = Math.trunc(vec.num[k]!);
         if (v >= INT32_MIN && v <= INT32_MAX) values[k] = v;
-        else markNull(k);
+        else nulls = markNull(nulls, k, n);
       }
       return { type, values, nulls };
     }
-    case "double":
-      return { type, values: maskNulls(vec.num.slice(0, n), vec, n), nulls };
+    case "double": {
+      const values = float64s(n);
+      values.set(vec.num.subarray(0, n));
+      return { type, values: maskNulls(values, vec, n), nulls };
+    }
     case "money": {
       const values = new Float64Array(n);
       for (let k = 0; k < n; k++) values[k] = Math.round(vec.num[k]! * 1e6) / 1e6;
@@ -382,7 +382,51 @@ export function vecToColumn(vec: Vec, n: number, type: FieldType): Column {
   }
 }
 
+/** Sets bit `k` of a null bitmap of `n` rows, made when undefined; returns the bitmap. */
+function markNull(nulls: Uint8Array | undefined, k: number, n: number): Uint8Array {
+  const bitmap = nulls ?? new Uint8Array((n + 7) >>> 3);
+  bitmap[k >>> 3] = bitmap[k >>> 3]! | (1 << (k & 7));
+  return bitmap;
+}
+
 function maskNulls(values: Float64Array, vec: Vec, n: number): Float64Array {
   if (vec.anyNull) for (let k = 0; k < n; k++) if (vec.nulls[k] === 1) values[k] = 0;
   return values;
+}
+
+/**
+ * {@link vecToColumn} into a column of `length` rows where result `k` goes to row `rows[k]`
+ * (rows not named hold the type's zero and are not null): the column of a selection's source.
+ */
+export function vecToColumnAt(vec: Vec, n: number, type: FieldType, rows: Uint32Array, length: number): Column {
+  if (type === "double") {
+    const values = float64s(length);
+    const num = vec.num;
+    for (let k = 0; k < n; k++) values[rows[k]!] = num[k]!;
+    if (!vec.anyNull) return { type, values, nulls: undefined };
+    const nulls = bytes((length + 7) >>> 3);
+    for (let k = 0; k < n; k++) {
+      if (vec.nulls[k] !== 1) continue;
+      const row = rows[k]!;
+      values[row] = 0;
+      nulls[row >>> 3] = nulls[row >>> 3]! | (1 << (row & 7));
+    }
+    return { type, values, nulls };
+  }
+  const dense = vecToColumn(vec, n, type);
+  const values = allocateValues(type, length);
+  const from = dense.values as unknown as ArrayLike<unknown>;
+  const to = values as unknown as unknown[];
+  for (let k = 0; k < n; k++) to[rows[k]!] = from[k];
+  let nulls: Uint8Array | undefined;
+  if (dense.nulls !== undefined) {
+    const bitmap = new Uint8Array((length + 7) >>> 3);
+    for (let k = 0; k < n; k++) {
+      if (!bitSet(dense.nulls, k)) continue;
+      const row = rows[k]!;
+      bitmap[row >>> 3] = bitmap[row >>> 3]! | (1 << (row & 7));
+    }
+    nulls = bitmap;
+  }
+  return { type, values, nulls };
 }

@@ -7,6 +7,7 @@ import {
   type Schema,
   type Value,
 } from "@espmesh/events";
+import { bytes, float64s, int32s } from "./slab.js";
 import { nullAt } from "./values.js";
 
 const EMPTY = new Uint8Array(0);
@@ -128,19 +129,41 @@ export class BatchWriter {
     }
   }
 
+  /** The first `n` values and nulls of a column, copied into storage of their own. */
+  private finishColumn(c: number, n: number): Column {
+    const type = this.types[c]!;
+    const from = this.values[c]!;
+    let values: ColumnValues;
+    if (Array.isArray(from)) values = from.slice(0, n) as ColumnValues;
+    else if (from instanceof Float64Array) {
+      const to = float64s(n);
+      to.set(from.subarray(0, n));
+      values = to;
+    } else if (from instanceof Int32Array) {
+      const to = int32s(n);
+      to.set(from.subarray(0, n));
+      values = to;
+    } else {
+      const to = bytes(n);
+      to.set((from as Uint8Array).subarray(0, n));
+      values = to;
+    }
+    const bitmap = this.nulls[c];
+    let nulls: Uint8Array | undefined;
+    if (bitmap !== undefined) {
+      nulls = bytes((n + 7) >>> 3);
+      nulls.set(bitmap.subarray(0, nulls.length));
+    }
+    return { type, values, nulls };
+  }
+
   /** The rows written so far as a batch (empty batches included); the writer starts over. */
   finish(): Batch {
     const n = this.count;
-    const columns: Column[] = this.types.map((type, c) => {
-      const values = this.values[c]!;
-      const bitmap = this.nulls[c];
-      return {
-        type,
-        values: (Array.isArray(values) ? values.slice(0, n) : (values as Float64Array).slice(0, n)) as ColumnValues,
-        nulls: bitmap === undefined ? undefined : bitmap.slice(0, (n + 7) >>> 3),
-      };
-    });
-    const batch: Batch = { schema: this.schema, length: n, opcodes: this.opcodes.slice(0, n), columns };
+    const columns: Column[] = this.types.map((_, c) => this.finishColumn(c, n));
+    const opcodes = bytes(n);
+    opcodes.set(this.opcodes.subarray(0, n));
+    const batch: Batch = { schema: this.schema, length: n, opcodes, columns };
     this.count = 0;
     this.nulls = this.types.map(() => undefined);
     if (this.capacity > this.initialCapacity * 64) {

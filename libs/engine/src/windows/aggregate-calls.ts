@@ -33,6 +33,8 @@ export interface AggregateCall {
   readonly period: number;
   /** Row expressions of the value arguments (evaluated over the input batch). */
   readonly args: readonly CompiledExpr[];
+  /** For each argument that is a bare field reference, its input column (read in place). */
+  readonly argColumns: readonly (number | undefined)[];
   /** ESP_aLag: how many events back (0 = the last). */
   readonly lag: number;
   /** ESP_aCat: the separator. */
@@ -113,6 +115,7 @@ export function compileAggregateCall(
     if (isAggregateCall(arg)) fail("aggregate functions cannot be nested");
     return compileAst(arg, scope, "", window);
   });
+  const argColumns = argNodes.map((arg) => (arg.kind === "field" ? scope.resolve(arg.name)?.index : undefined));
   const argCls = args.map((arg) => arg.cls);
   let cls: ValueClass;
   switch (name) {
@@ -143,5 +146,16 @@ export function compileAggregateCall(
     default:
       cls = argCls[0] === "null" ? "double" : argCls[0]!;
   }
-  return { name, timed, period, args, lag, separator, cls, additive: ADDITIVE.has(name) && !timed, argOffset };
+  return {
+    name,
+    timed,
+    period,
+    args,
+    argColumns,
+    lag,
+    separator,
+    cls,
+    additive: ADDITIVE.has(name) && !timed,
+    argOffset,
+  };
 }

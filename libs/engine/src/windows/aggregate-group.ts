@@ -3,6 +3,7 @@ import type { Vec } from "../expr/vec.js";
 import type { ByteReader, ByteWriter } from "../runtime/bytes.js";
 import { compareValues, type TableKey } from "../runtime/values.js";
 import type { AggregateCall } from "./aggregate-calls.js";
+import type { GroupSlots } from "./aggregate-slots.js";
 
 /** Number of running numbers each call keeps per group. */
 export const SLOTS = 3;
@@ -20,7 +21,10 @@ export interface Member {
  */
 export class Group {
   count = 0;
-  readonly num: Float64Array;
+  /** Running numbers, SLOTS per call (a view of its slot once a window adopts it). */
+  num: Float64Array;
+  /** Its slot in the window's {@link GroupSlots}, or -1. */
+  slot = -1;
   readonly ext: Value[][];
   members: Map<TableKey, Member> | undefined;
   output: Value[] | undefined;
@@ -195,50 +199,122 @@ export function groupResults(calls: readonly AggregateCall[], group: Group, now:
   });
 }
 
-/** Adds a whole column of argument values to groups (insert-only input, no events kept). */
-export function addColumn(
-  call: AggregateCall,
-  slot: number,
-  groups: readonly Group[],
-  args: readonly Vec[],
-  n: number,
-): void {
+/**
+ * Where the events of a batch go, for column passes (insert-only input, no events kept): event
+ * `k` belongs to `groups[k]`, whose running numbers start at `offsets[k]` of `slots.state`.
+ */
+export interface RowGroups {
+  readonly groups: readonly Group[];
+  readonly offsets: Int32Array;
+  readonly slots: GroupSlots;
+}
+
+/** Adds a whole column of argument values to the events' groups. */
+export function addColumn(call: AggregateCall, slot: number, target: RowGroups, args: readonly Vec[], n: number): void {
   const base = slot * SLOTS;
   const x = args[0];
+  const state = target.slots.state;
+  const offsets = target.offsets;
   if (call.name === "count" && x === undefined) {
-    for (let k = 0; k < n; k++) groups[k]!.num[base]! += 1;
+    for (let k = 0; k < n; k++) state[offsets[k]! + base]! += 1;
     return;
   }
   if ((call.name === "sum" || call.name === "ave") && !x!.anyNull) {
     const values = x!.num;
     for (let k = 0; k < n; k++) {
-      const num = groups[k]!.num;
-      num[base]! += values[k]!;
-      num[base + 1]! += 1;
+      const at = offsets[k]! + base;
+      state[at]! += values[k]!;
+      state[at + 1]! += 1;
     }
     return;
   }
-  if (call.name === "max" || call.name === "min") {
-    if (x!.cls !== "string" && !x!.anyNull) {
-      const values = x!.num;
-      const isMax = call.name === "max";
-      for (let k = 0; k < n; k++) {
-        const num = groups[k]!.num;
-        const v = values[k]!;
-        if (num[base + 1] === 0 || (isMax ? v > num[base]! : v < num[base]!)) {
-          num[base] = v;
-          num[base + 1] = 1;
-        }
-      }
-      return;
-    }
+  if ((call.name === "max" || call.name === "min") && x!.cls !== "string" && !x!.anyNull) {
+    const values = x!.num;
+    if (call.name === "max") maxInto(state, offsets, base, values, null, n);
+    else minInto(state, offsets, base, values, null, n);
+    return;
   }
+  const groups = target.groups;
   const flat: Value[] = new Array(call.args.length);
   for (let k = 0; k < n; k++) {
     for (let i = 0; i < args.length; i++) flat[i] = args[i]!.valueAt(k);
     const group = groups[k]!;
     if (call.additive) applyAdditive(call, group, slot, flat, 0, 1);
     else applyRunning(call, group, slot, flat[0] ?? null);
+  }
+}
+
+/**
+ * Adds a column of numbers without nulls, read in place, to a sum, ave, min or max call: event
+ * `k` is `values[rows[k]]` (`values[k]` without rows). Returns false, adding nothing, for other
+ * calls.
+ */
+export function addNumberColumn(
+  call: AggregateCall,
+  slot: number,
+  target: RowGroups,
+  values: Float64Array,
+  rows: Uint32Array | null,
+  n: number,
+): boolean {
+  const base = slot * SLOTS;
+  const state = target.slots.state;
+  const offsets = target.offsets;
+  switch (call.name) {
+    case "sum":
+    case "ave":
+      for (let k = 0; k < n; k++) {
+        const at = offsets[k]! + base;
+        state[at]! += values[rows === null ? k : rows[k]!]!;
+        state[at + 1]! += 1;
+      }
+      return true;
+    case "max":
+      maxInto(state, offsets, base, values, rows, n);
+      return true;
+    case "min":
+      minInto(state, offsets, base, values, rows, n);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Running maximum as [value, has-value] at `offsets[k] + base`. */
+function maxInto(
+  state: Float64Array,
+  offsets: Int32Array,
+  base: number,
+  values: Float64Array,
+  rows: Uint32Array | null,
+  n: number,
+): void {
+  for (let k = 0; k < n; k++) {
+    const at = offsets[k]! + base;
+    const v = values[rows === null ? k : rows[k]!]!;
+    if (state[at + 1] === 0 || v > state[at]!) {
+      state[at] = v;
+      state[at + 1] = 1;
+    }
+  }
+}
+
+/** Running minimum as [value, has-value] at `offsets[k] + base`. */
+function minInto(
+  state: Float64Array,
+  offsets: Int32Array,
+  base: number,
+  values: Float64Array,
+  rows: Uint32Array | null,
+  n: number,
+): void {
+  for (let k = 0; k < n; k++) {
+    const at = offsets[k]! + base;
+    const v = values[rows === null ? k : rows[k]!]!;
+    if (state[at + 1] === 0 || v < state[at]!) {
+      state[at] = v;
+      state[at + 1] = 1;
+    }
   }
 }
 

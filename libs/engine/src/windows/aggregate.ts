@@ -8,6 +8,7 @@ import { ShardedTable } from "../runtime/sharded-table.js";
 import { createKeyEncoder, type KeyEncoder, sameValues, type TableKey, valueAt } from "../runtime/values.js";
 import {
   addColumn,
+  addNumberColumn,
   applyAdditive,
   Group,
   groupResults,
@@ -16,6 +17,7 @@ import {
   writeGroup,
 } from "./aggregate-group.js";
 import { type AggregatePlan, coerceOut, planAggregate } from "./aggregate-plan.js";
+import { GroupSlots } from "./aggregate-slots.js";
 import { requireSchema } from "./common.js";
 import { fieldExprsToYaml, readXmlFieldExprs, readYamlFieldExprs } from "./compute.js";
 import type { OperatorContext, WindowKind, WindowOperator } from "./window-kind.js";
@@ -77,8 +79,18 @@ class AggregateOperator implements WindowOperator {
   private readonly keepMembers: boolean;
   private readonly prunable: boolean;
   private readonly maxPeriod: number;
+  private readonly slots: GroupSlots;
+  /** Scratch: the group of every event of the batch, and the offset of its slot. */
   private rowGroups: Group[] = [];
+  private rowOffsets = new Int32Array(64);
+  /** Scratch: a direct-mapped cache of the batch's string group keys (see {@link stringSlot}). */
+  private readonly cachedKeys = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
+  private readonly cachedGroups = new Array<Group | undefined>(KEY_CACHE_SIZE).fill(undefined);
   private touched: Group[] = [];
+  /** Writers of the emitted events and of their old values, reused from batch to batch. */
+  private readonly out: BatchWriter;
+  private readonly old: BatchWriter;
+  private shardScratch = new Uint32Array(16);
   private epoch = 0;
 
   constructor(
@@ -96,6 +108,9 @@ class AggregateOperator implements WindowOperator {
       inputKeys,
       inputKeys.map((i) => input.schema.fields[i]!.type),
     );
+    this.slots = new GroupSlots(plan.calls.length);
+    this.out = new BatchWriter(window.schema);
+    this.old = new BatchWriter(window.schema);
     const timed = plan.calls.some((call) => call.timed);
     this.keepMembers = !input.emitsInsertOnly || timed;
     this.prunable = input.emitsInsertOnly && plan.calls.every((call) => call.timed);
@@ -108,70 +123,118 @@ class AggregateOperator implements WindowOperator {
     this.touched.push(group);
   }
 
-  private groupOf(batch: Batch, row: number, flow: Flow): Group {
+  /**
+   * The group of row `row` of `batch`, created when new; `event` is the index of the event in
+   * the flow (for its shard).
+   */
+  private groupOf(batch: Batch, row: number, flow: Flow, event: number = row): Group {
     const key = this.groupKeys.ofRow(batch, row);
     let group = this.groups.get(key);
     if (group === undefined) {
       const keyValues = this.plan.groupBy.map((index) => valueAt(batch.columns[index]!, row));
-      group = new Group(key, keyValues, flow.shards.get(row), this.plan.calls.length, this.keepMembers);
+      group = new Group(key, keyValues, flow.shards.get(event), this.plan.calls.length, this.keepMembers);
+      this.slots.adopt(group);
       this.groups.set(key, group);
     }
     return group;
   }
 
   process(flow: Flow): Flow | undefined {
-    const batch = flow.batch;
-    const n = batch.length;
     this.epoch++;
     this.touched = [];
-    const args: Vec[][] = this.plan.calls.map((call) => call.args.map((arg) => arg.evaluate(batch, null, n)));
-    if (this.keepMembers) this.processHeld(flow, args);
-    else this.processRunning(flow, args);
+    const n = flow.batch.length;
+    const selection = flow.old === undefined ? flow.selection : undefined;
+    if (!this.keepMembers) {
+      // Insert-only input: a selection is read in place.
+      const source = selection === undefined ? flow.batch : selection.source;
+      this.processRunning(flow, source, selection === undefined ? null : selection.rows, n);
+    } else {
+      const batch = flow.batch;
+      this.processHeld(
+        flow,
+        this.plan.calls.map((call) => call.args.map((arg) => arg.evaluate(batch, null, n))),
+      );
+    }
     return this.emit();
   }
 
-  /** Insert-only input: running values, column by column. */
-  private processRunning(flow: Flow, args: Vec[][]): void {
-    const batch = flow.batch;
-    const n = batch.length;
+  /**
+   * Insert-only input: running values, column by column. Event `k` of the flow is row `rows[k]`
+   * of `source` (row `k` without rows).
+   */
+  private processRunning(flow: Flow, source: Batch, rows: Uint32Array | null, n: number): void {
     if (this.rowGroups.length < n) this.rowGroups = new Array<Group>(n);
+    if (this.rowOffsets.length < n) this.rowOffsets = new Int32Array(Math.max(n, this.rowOffsets.length * 2));
     const rowGroups = this.rowGroups;
-    let last: Group | undefined;
-    let lastKey: TableKey | undefined;
-    const single = this.plan.groupBy.length === 1 ? batch.columns[this.plan.groupBy[0]!]! : undefined;
+    const rowOffsets = this.rowOffsets;
+    const stride = this.slots.stride;
+    const single = this.plan.groupBy.length === 1 ? source.columns[this.plan.groupBy[0]!]! : undefined;
     if (single !== undefined && single.nulls === undefined && single.type === "string") {
-      // The common case: one string group-by field without nulls.
+      // The common case: one string group-by field without nulls. A hash lookup per event costs
+      // more than everything else done for it, so a small direct-mapped cache of this batch's
+      // keys is tried first.
       const keys = single.values as string[];
-      for (let row = 0; row < n; row++) {
+      const cachedKeys = this.cachedKeys;
+      const cachedGroups = this.cachedGroups;
+      cachedKeys.fill(undefined);
+      for (let k = 0; k < n; k++) {
+        const row = rows === null ? k : rows[k]!;
         const key = keys[row]!;
+        const at = stringSlot(key);
+        let group: Group;
+        if (cachedKeys[at] === key) group = cachedGroups[at]!;
+        else {
+          group = this.groups.get(key) ?? this.groupOf(source, row, flow, k);
+          cachedKeys[at] = key;
+          cachedGroups[at] = group;
+        }
+        if (group.epoch !== this.epoch) this.touch(group);
+        group.count++;
+        rowGroups[k] = group;
+        rowOffsets[k] = group.slot * stride;
+      }
+    } else {
+      let last: Group | undefined;
+      let lastKey: TableKey | undefined;
+      for (let k = 0; k < n; k++) {
+        const row = rows === null ? k : rows[k]!;
+        const key = this.groupKeys.ofRow(source, row);
         let group: Group;
         if (key === lastKey && last !== undefined) group = last;
         else {
-          group = this.groups.get(key) ?? this.groupOf(batch, row, flow);
+          group = this.groups.get(key) ?? this.groupOf(source, row, flow, k);
           last = group;
           lastKey = key;
           this.touch(group);
         }
         group.count++;
-        rowGroups[row] = group;
+        rowGroups[k] = group;
+        rowOffsets[k] = group.slot * stride;
       }
-      for (const [slot, call] of this.plan.calls.entries()) addColumn(call, slot, rowGroups, args[slot]!, n);
-      return;
     }
-    for (let row = 0; row < n; row++) {
-      const key = this.groupKeys.ofRow(batch, row);
-      let group: Group;
-      if (key === lastKey && last !== undefined) group = last;
-      else {
-        group = this.groups.get(key) ?? this.groupOf(batch, row, flow);
-        last = group;
-        lastKey = key;
-        this.touch(group);
+    const target = { groups: rowGroups, offsets: rowOffsets, slots: this.slots };
+    const calls = this.plan.calls;
+    for (let slot = 0; slot < calls.length; slot++) {
+      const call = calls[slot]!;
+      // A bare numeric field without nulls is read in place; anything else is evaluated first.
+      const field = call.argColumns.length === 1 ? call.argColumns[0] : undefined;
+      const column = field === undefined ? undefined : source.columns[field]!;
+      if (
+        column !== undefined &&
+        column.nulls === undefined &&
+        column.values instanceof Float64Array &&
+        addNumberColumn(call, slot, target, column.values, rows, n)
+      ) {
+        continue;
       }
-      group.count++;
-      rowGroups[row] = group;
+      addColumn(
+        call,
+        slot,
+        target,
+        call.args.map((arg) => arg.evaluate(source, rows, n)),
+        n,
+      );
     }
-    for (const [slot, call] of this.plan.calls.entries()) addColumn(call, slot, rowGroups, args[slot]!, n);
   }
 
   /** Keyed input: the group holds its events; updates and deletes retract the old event. */
@@ -230,59 +293,76 @@ class AggregateOperator implements WindowOperator {
     if (touched.length === 0) return undefined;
     const now = this.context.now();
     const plan = this.plan;
-    const schema = this.window.schema;
-    const live = touched.filter((group) => group.count > 0);
-    const results = live.map((group) => groupResults(plan.calls, group, now));
-    let computed: Vec[] | undefined;
-    if (plan.fields.some((field) => field.expr !== undefined) && live.length > 0) {
-      const writer = new BatchWriter(plan.resultsSchema, live.length);
-      for (const [i, group] of live.entries()) writer.appendValues([...results[i]!, ...group.keyValues], Opcode.Insert);
-      const source = writer.finish();
-      computed = plan.fields.map((field) =>
-        field.expr === undefined
-          ? (undefined as unknown as Vec)
-          : copyVec(field.expr.evaluate(source, null, live.length), live.length),
-      );
-    }
-    const out = new BatchWriter(schema, touched.length);
-    const old = new BatchWriter(schema, touched.length);
-    const shards: number[] = [];
+    const width = this.window.schema.fields.length;
+    const computed = this.outerResults(touched, now);
+    const out = this.out;
+    const old = this.old;
+    if (this.shardScratch.length < touched.length) this.shardScratch = new Uint32Array(touched.length * 2);
+    const shards = this.shardScratch;
+    const keyColumns = plan.keyColumns;
+    const fields = plan.fields;
     let hasUpdates = false;
     let liveIndex = 0;
     for (const group of touched) {
       this.context.markDirty(group.shard);
       if (group.count <= 0) {
         if (group.output !== undefined) {
+          shards[out.length] = group.shard;
           out.appendValues(group.output, Opcode.Delete);
           old.appendValues(group.output, Opcode.Delete);
-          shards.push(group.shard);
         }
         this.groups.delete(group.key);
+        this.slots.release(group);
         continue;
       }
       const i = liveIndex++;
-      const row = new Array<Value>(schema.fields.length);
-      plan.keyColumns.forEach((column, k) => {
-        row[column] = group.keyValues[k]!;
-      });
-      plan.fields.forEach((field, f) => {
-        const value = field.direct !== undefined ? results[i]![field.direct]! : computed![f]!.valueAt(i);
+      const results = computed === undefined ? groupResults(plan.calls, group, now) : computed.results[i]!;
+      const row = new Array<Value>(width);
+      for (let k = 0; k < keyColumns.length; k++) row[keyColumns[k]!] = group.keyValues[k]!;
+      for (let f = 0; f < fields.length; f++) {
+        const field = fields[f]!;
+        const value = field.direct !== undefined ? results[field.direct]! : computed!.vecs[f]!.valueAt(i);
         row[field.index] = coerceOut(value ?? null, field.type);
-      });
+      }
       const previous = group.output;
       if (previous !== undefined && sameValues(previous, row)) continue;
       group.output = row;
+      shards[out.length] = group.shard;
       out.appendValues(row, previous === undefined ? Opcode.Insert : Opcode.Update);
       old.appendValues(previous ?? row, previous === undefined ? Opcode.Insert : Opcode.Update);
       if (previous !== undefined) hasUpdates = true;
-      shards.push(group.shard);
     }
     if (out.length === 0) return undefined;
+    const length = out.length;
+    const batch = out.finish();
+    const before = old.finish();
     return {
-      batch: out.finish(),
-      old: hasUpdates ? old.finish() : undefined,
-      shards: new ArrayShards(Uint32Array.from(shards)),
+      batch,
+      old: hasUpdates ? before : undefined,
+      shards: new ArrayShards(shards.slice(0, length)),
     };
+  }
+
+  /**
+   * When some field is an expression over the aggregate results (not one call's result), the
+   * results of every live touched group and the values of those expressions, evaluated over them
+   * as a batch.
+   */
+  private outerResults(touched: readonly Group[], now: number): { results: Value[][]; vecs: Vec[] } | undefined {
+    const plan = this.plan;
+    if (!plan.fields.some((field) => field.expr !== undefined)) return undefined;
+    const live = touched.filter((group) => group.count > 0);
+    const results = live.map((group) => groupResults(plan.calls, group, now));
+    if (live.length === 0) return { results, vecs: [] };
+    const writer = new BatchWriter(plan.resultsSchema, live.length);
+    for (const [i, group] of live.entries()) writer.appendValues([...results[i]!, ...group.keyValues], Opcode.Insert);
+    const source = writer.finish();
+    const vecs = plan.fields.map((field) =>
+      field.expr === undefined
+        ? (undefined as unknown as Vec)
+        : copyVec(field.expr.evaluate(source, null, live.length), live.length),
+    );
+    return { results, vecs };
   }
 
   snapshot(shard: number, out: ByteWriter): boolean {
@@ -299,6 +379,9 @@ class AggregateOperator implements WindowOperator {
       const group = readGroup(input, shard, this.plan.calls.length, this.keepMembers, (values) =>
         this.groupKeys.ofValues(values),
       );
+      const replaced = this.groups.get(group.key);
+      if (replaced !== undefined) this.slots.release(replaced);
+      this.slots.adopt(group);
       this.groups.set(group.key, group);
       for (const key of group.members?.keys() ?? []) this.memberIndex.set(key, group);
     }
@@ -306,6 +389,7 @@ class AggregateOperator implements WindowOperator {
 
   drop(shard: number): void {
     for (const [, group] of this.groups.dropShard(shard)) {
+      this.slots.release(group);
       for (const key of group.members?.keys() ?? []) this.memberIndex.delete(key);
     }
   }
@@ -320,6 +404,20 @@ class AggregateOperator implements WindowOperator {
       if (group.output !== undefined) writer.appendValues(group.output, Opcode.Insert);
     return writer.finish();
   }
+}
+
+/** Entries of the group-key cache of one batch (a power of two). */
+const KEY_CACHE_SIZE = 256;
+
+/**
+ * The cache entry of a string key: a multiplicative hash of its length and its first, middle and
+ * last characters (top 8 bits). Keys that share an entry only miss the cache.
+ */
+function stringSlot(key: string): number {
+  const n = key.length;
+  // charCodeAt past the end is NaN, which the bit operations read as 0.
+  const mix = key.charCodeAt(0) ^ (key.charCodeAt(n - 1) << 8) ^ (key.charCodeAt(n >> 1) << 16) ^ (n << 24);
+  return Math.imul(mix, 0x9e3779b1) >>> 24;
 }
 
 /** A snapshot of a result vector's values (the vector itself is reused by the next evaluation). */

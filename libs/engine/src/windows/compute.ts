@@ -1,11 +1,11 @@
 import type { Batch, Column, Schema } from "@espmesh/events";
 import { loadError } from "../errors.js";
 import { assignable } from "../expr/check.js";
-import { type CompiledExpr, vecToColumn } from "../expr/compile.js";
+import { type CompiledExpr, vecToColumn, vecToColumnAt } from "../expr/compile.js";
 import type { ExprText, FieldSource, WindowDef, WindowModel } from "../model/project-model.js";
 import type { XmlView } from "../model/xml-view.js";
 import type { YamlView } from "../model/yaml-view.js";
-import type { Flow } from "../runtime/flow.js";
+import { type Flow, type Selection, selectedFlow } from "../runtime/flow.js";
 import { compileSpecExpr, exprToYaml, lineageOf, requireSchema, schemaScope, windowError } from "./common.js";
 import type { WindowKind, WindowOperator } from "./window-kind.js";
 
@@ -176,10 +176,30 @@ class ComputeOperator implements WindowOperator {
   }
 
   process(flow: Flow): Flow | undefined {
+    const selection = flow.selection;
+    if (selection !== undefined && flow.old === undefined) return this.computeSelected(flow, selection);
     return {
       batch: this.compute(flow.batch),
       old: flow.old === undefined ? undefined : this.compute(flow.old),
       shards: flow.shards,
     };
+  }
+
+  /**
+   * A selection in, a selection out: the output source shares the copied columns with the input
+   * source, and each expression is evaluated for the selected rows only, its results placed at
+   * their rows.
+   */
+  private computeSelected(flow: Flow, selection: Selection): Flow {
+    const source = selection.source;
+    const rows = selection.rows;
+    const n = flow.batch.length;
+    const columns: Column[] = this.fields.map((field) => {
+      if (field.source !== undefined) return source.columns[field.source]!;
+      const type = this.window.schema.fields[field.index]!.type;
+      return vecToColumnAt(field.expr!.evaluate(source, rows, n), n, type, rows, source.length);
+    });
+    const computed: Batch = { schema: this.window.schema, length: source.length, opcodes: source.opcodes, columns };
+    return selectedFlow(computed, rows, n, flow.shards);
   }
 }

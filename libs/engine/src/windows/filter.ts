@@ -1,9 +1,10 @@
-import { Opcode, selectRows } from "@espmesh/events";
+import { Opcode } from "@espmesh/events";
 import type { CompiledExpr } from "../expr/compile.js";
 import { isTrue } from "../expr/compile.js";
 import type { ExprText, WindowModel } from "../model/project-model.js";
 import { BatchWriter } from "../runtime/batch-writer.js";
-import { ArrayShards, type Flow, SelectedShards } from "../runtime/flow.js";
+import { ArrayShards, type Flow, SelectedShards, selectedFlow } from "../runtime/flow.js";
+import { uint32s } from "../runtime/slab.js";
 import { compileSpecExpr, exprToYaml, inheritLineage, schemaScope, specExpr, windowError } from "./common.js";
 import type { WindowKind, WindowOperator } from "./window-kind.js";
 
@@ -50,7 +51,8 @@ export const filterKind: WindowKind = {
 };
 
 class FilterOperator implements WindowOperator {
-  private selection = new Uint32Array(64);
+  /** Scratch: the kept events of the batch being filtered. */
+  private kept = new Uint32Array(64);
 
   constructor(
     readonly window: WindowModel,
@@ -58,29 +60,37 @@ class FilterOperator implements WindowOperator {
   ) {}
 
   process(flow: Flow): Flow | undefined {
-    const batch = flow.batch;
-    const n = batch.length;
-    const result = this.predicate.evaluate(batch, null, n);
-    if (flow.old === undefined) {
-      if (this.selection.length < n) this.selection = new Uint32Array(Math.max(n, this.selection.length * 2));
-      const selection = this.selection;
-      const values = result.num;
-      let count = 0;
-      if (result.anyNull) {
-        for (let row = 0; row < n; row++) if (isTrue(result, row)) selection[count++] = row;
-      } else {
-        for (let row = 0; row < n; row++) if (values[row] !== 0) selection[count++] = row;
-      }
-      if (count === n) return flow;
-      if (count === 0) return undefined;
-      const chosen = selection.slice(0, count);
-      return {
-        batch: selectRows(batch, chosen, count),
-        old: undefined,
-        shards: new SelectedShards(flow.shards, chosen),
-      };
+    if (flow.old !== undefined) {
+      const batch = flow.batch;
+      const n = batch.length;
+      const result = this.predicate.evaluate(batch, null, n);
+      return this.withUpdates(flow, result.num.slice(0, n), result.anyNull ? result.nulls.slice(0, n) : undefined);
     }
-    return this.withUpdates(flow, result.num.slice(0, n), result.anyNull ? result.nulls.slice(0, n) : undefined);
+    // No old values: pass the kept rows on as a selection of the input's rows (nothing is copied).
+    const selection = flow.selection;
+    const source = selection === undefined ? flow.batch : selection.source;
+    const rows = selection === undefined ? null : selection.rows;
+    const n = flow.batch.length;
+    const result = this.predicate.evaluate(source, rows, n);
+    if (this.kept.length < n) this.kept = new Uint32Array(Math.max(n, this.kept.length * 2));
+    const kept = this.kept;
+    const values = result.num;
+    let count = 0;
+    if (result.anyNull) {
+      for (let k = 0; k < n; k++) if (isTrue(result, k)) kept[count++] = k;
+    } else {
+      for (let k = 0; k < n; k++) if (values[k] !== 0) kept[count++] = k;
+    }
+    if (count === n) return flow;
+    if (count === 0) return undefined;
+    const chosen = uint32s(count);
+    chosen.set(kept.subarray(0, count));
+    let sourceRows = chosen;
+    if (rows !== null) {
+      sourceRows = uint32s(count);
+      for (let i = 0; i < count; i++) sourceRows[i] = rows[chosen[i]!]!;
+    }
+    return selectedFlow(source, sourceRows, count, new SelectedShards(flow.shards, chosen));
   }
 
   /** Keyed input with updates: compare old and new rows against the predicate. */

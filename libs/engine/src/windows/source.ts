@@ -118,8 +118,9 @@ class SourceOperator implements WindowOperator {
   private insertOnly(flow: Flow): Flow | undefined {
     const batch = flow.batch;
     const opcodes = batch.opcodes;
+    const n = batch.length;
     let bad = 0;
-    for (let row = 0; row < batch.length; row++) if (opcodes[row] !== Opcode.Insert) bad++;
+    for (let row = 0; row < n; row++) if (opcodes[row] !== Opcode.Insert) bad++;
     if (bad === 0) return { batch, old: undefined, shards: flow.shards };
     const writer = new BatchWriter(batch.schema, batch.length);
     const shards = new Uint32Array(batch.length - bad);
