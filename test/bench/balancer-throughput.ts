@@ -12,11 +12,16 @@
  * worker (`services/worker/src/main.ts`) running a filter-only ESP project (source → filter
  * `value >= 0`, stateless, `state: none`, 50 ms checkpoints); with BENCH_WORKER=test the
  * balancer's test worker in filter-only mode (decode, one pass over a column, commit every 50 ms).
- * The client keeps up to WINDOW batches unacknowledged.
+ * The client keeps up to WINDOW batches unacknowledged. Beside events/s the table shows, for the
+ * counted seconds, the ack latency (send → ack, median and 99th percentile), the mean number of
+ * batches unacknowledged when one is sent, and the cores each process used (client, workers,
+ * balancer; from `/proc`). Workers commit on their own timers, so with round-robin the client's
+ * window is freed twice per commit interval and that path can outrun the direct one.
+ * BENCH_NODE_ARGS passes node flags to every process started (e.g. `--cpu-prof`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -30,6 +35,8 @@ const BATCH = 1000;
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 256);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_MS = 1000;
+/** Extra node flags for every process started (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const testWorkerMain = join(root, "services/balancer/src/test/test-worker-main.ts");
@@ -63,7 +70,7 @@ const children: ChildProcess[] = [];
  * output that has one (its log keeps being read, so it never blocks on a full pipe).
  */
 function startProcess(file: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+  const child = spawn(process.execPath, [...NODE_ARGS, "--import", "tsx", file, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -117,24 +124,100 @@ function withOrigin(seq: number): pb.Batch {
   return { ...batch, origin: create(pb.OriginSchema, { sourceId: "bench", seq: BigInt(seq) }) };
 }
 
+/** CPU seconds a child process used so far (Linux `/proc`, 100 ticks a second; 0 elsewhere). */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by this process and by each running child. */
+function cpuSnapshot(): { client: number; children: Map<number, number> } {
+  const usage = process.cpuUsage();
+  return {
+    client: (usage.user + usage.system) / 1e6,
+    children: new Map(children.map((child) => [child.pid!, cpuSecondsOf(child.pid)])),
+  };
+}
+
+/** Acked events per second, ack latency, and the cores each process used while counting. */
+interface RunResult {
+  rate: number;
+  /** Milliseconds from a batch's send to its ack: median and 99th percentile. */
+  latency: { p50: number; p99: number };
+  /** Mean batches unacknowledged at the client when it sends one (at most WINDOW). */
+  unacked: number;
+  /** Cores used: the client, then each child in start order. */
+  cores: number[];
+}
+
+/** What a pipelined stream reports to {@link run}. */
+interface Tracker {
+  /** Whether to send another batch. */
+  more(): boolean;
+  /** Batch `seq` was handed to the stream. */
+  sent(seq: number): void;
+  /** Batch `seq` was acked with `events` events. */
+  acked(seq: number, events: number): void;
+}
+
 /** Counts acknowledged events per second after the warm-up; `send` runs a pipelined stream. */
-async function run(send: (take: () => boolean, acked: (events: number) => void) => Promise<void>): Promise<number> {
+async function run(send: (tracker: Tracker) => Promise<void>): Promise<RunResult> {
   let counting = false;
   let events = 0;
   let started = 0;
+  let before = cpuSnapshot();
+  let after = before;
+  let ended = 0;
   const warm = setTimeout(() => {
     counting = true;
     started = performance.now();
+    before = cpuSnapshot();
   }, WARMUP_MS);
   const deadline = performance.now() + WARMUP_MS + SECONDS * 1000;
-  await send(
-    () => performance.now() < deadline,
-    (n) => {
-      if (counting) events += n;
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  let unackedSum = 0;
+  let unackedSamples = 0;
+  await send({
+    more() {
+      if (performance.now() < deadline) return true;
+      if (ended === 0) {
+        ended = performance.now();
+        after = cpuSnapshot();
+      }
+      return false;
     },
-  );
+    sent(seq) {
+      sentAt.set(seq, performance.now());
+      if (counting && ended === 0) {
+        unackedSum += sentAt.size;
+        unackedSamples++;
+      }
+    },
+    acked(seq, n) {
+      const at = sentAt.get(seq);
+      sentAt.delete(seq);
+      if (!counting || ended !== 0) return;
+      events += n;
+      if (at !== undefined) latencies.push(performance.now() - at);
+    },
+  });
   clearTimeout(warm);
-  return events / ((performance.now() - started) / 1000);
+  const seconds = (ended - started) / 1000;
+  const cores = [(after.client - before.client) / seconds];
+  for (const [pid, used] of after.children) cores.push((used - (before.children.get(pid) ?? 0)) / seconds);
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return {
+    rate: events / seconds,
+    latency: { p50: at(0.5), p99: at(0.99) },
+    unacked: unackedSamples === 0 ? 0 : unackedSum / unackedSamples,
+    cores,
+  };
 }
 
 /** A credit gate: at most WINDOW batches unacknowledged. */
@@ -154,7 +237,7 @@ function credits() {
   };
 }
 
-async function throughBalancer(policy: "consistent-hash" | "round-robin"): Promise<number> {
+async function throughBalancer(policy: "consistent-hash" | "round-robin"): Promise<RunResult> {
   const workers = await Promise.all(["w1", "w2"].map((id) => startWorker(id, policy)));
   const address = await startProcess(balancerMain, [], {
     ESPMESH_DEPLOYMENT_JSON: JSON.stringify({
@@ -167,17 +250,18 @@ async function throughBalancer(policy: "consistent-hash" | "round-robin"): Promi
   });
   const client = pb.createServiceClient(pb.IngestService, address);
   try {
-    return await run(async (more, acked) => {
+    return await run(async (tracker) => {
       const gate = credits();
       async function* requests() {
-        for (let seq = 1; more(); seq++) {
+        for (let seq = 1; tracker.more(); seq++) {
           await gate.take();
+          tracker.sent(seq);
           yield { project: "bench", batch: withOrigin(seq) };
         }
       }
       for await (const response of client.publish(requests())) {
         if (response.result.case !== "ack") throw new Error(`publish failed: ${JSON.stringify(response.result.value)}`);
-        acked(response.result.value.accepted);
+        tracker.acked(Number(response.origin?.seq ?? 0n), response.result.value.accepted);
         gate.give(1);
       }
     });
@@ -187,17 +271,18 @@ async function throughBalancer(policy: "consistent-hash" | "round-robin"): Promi
   }
 }
 
-async function direct(): Promise<number> {
+async function direct(): Promise<RunResult> {
   const address = await startWorker("w1", "round-robin");
   const client = pb.createServiceClient(pb.WorkerService, address);
   try {
-    return await run(async (more, acked) => {
+    return await run(async (tracker) => {
       const gate = credits();
       let committed = 0;
       async function* requests() {
         yield { kind: { case: "open" as const, value: { project: "bench", deployment: "default", shardCount: 4096 } } };
-        for (let seq = 1; more(); seq++) {
+        for (let seq = 1; tracker.more(); seq++) {
           await gate.take();
+          tracker.sent(seq);
           yield { kind: { case: "batch" as const, value: { seq: BigInt(seq), batch: withOrigin(seq) } } };
         }
       }
@@ -217,7 +302,7 @@ async function direct(): Promise<number> {
       for await (const response of stream) {
         if (response.kind.case !== "committed") continue;
         const upTo = Number(response.kind.value.upTo);
-        acked((upTo - committed) * BATCH);
+        for (let seq = committed + 1; seq <= upTo; seq++) tracker.acked(seq, BATCH);
         gate.give(upTo - committed);
         committed = upTo;
       }
@@ -228,17 +313,41 @@ async function direct(): Promise<number> {
   }
 }
 
+/** The table columns of a run beside its rate: ack latency, client window use, cores per process. */
+function details(result: RunResult, names: string[]): Record<string, string> {
+  return {
+    "ack ms p50/p99": `${result.latency.p50.toFixed(1)}/${result.latency.p99.toFixed(1)}`,
+    unacked: result.unacked.toFixed(0),
+    cores: result.cores.map((cores, i) => `${names[i] ?? `p${i}`} ${cores.toFixed(2)}`).join(", "),
+  };
+}
+
 try {
-  const directRate = await direct();
-  const hashRate = await throughBalancer("consistent-hash");
-  const roundRobinRate = await throughBalancer("round-robin");
+  const directRun = await direct();
+  const hashRun = await throughBalancer("consistent-hash");
+  const roundRobinRun = await throughBalancer("round-robin");
+  const directRate = directRun.rate;
+  const hashRate = hashRun.rate;
+  const roundRobinRate = roundRobinRun.rate;
+  const balanced = ["client", "w1", "w2", "balancer"];
   printTable(`events/s, batches of ${BATCH}, window ${WINDOW} batches, ${SECONDS} s, ${WORKER} workers`, [
-    { path: "client → 1 worker (direct)", "events/s": directRate, ratio: 1 },
-    { path: "client → balancer → 2 workers, consistent-hash", "events/s": hashRate, ratio: hashRate / directRate },
+    {
+      path: "client → 1 worker (direct)",
+      "events/s": directRate,
+      ratio: 1,
+      ...details(directRun, ["client", "w1"]),
+    },
+    {
+      path: "client → balancer → 2 workers, consistent-hash",
+      "events/s": hashRate,
+      ratio: hashRate / directRate,
+      ...details(hashRun, balanced),
+    },
     {
       path: "client → balancer → 2 workers, round-robin",
       "events/s": roundRobinRate,
       ratio: roundRobinRate / directRate,
+      ...details(roundRobinRun, balanced),
     },
   ]);
   emit(

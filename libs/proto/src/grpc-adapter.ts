@@ -12,6 +12,7 @@ import {
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { MeshError } from "@espmesh/telemetry";
 import * as grpc from "@grpc/grpc-js";
+import { widenHttp2Windows } from "./http2-windows.js";
 
 /** What a server handler learns about its call. */
 export interface CallContext {
@@ -251,7 +252,8 @@ export function addService<S extends DescService>(
 
 /**
  * Binds a grpc-js server to `address` (`host:port`, port 0 = any free port) and resolves with the
- * bound port.
+ * bound port. Its HTTP/2 receive windows are widened to 1 MiB (see
+ * {@link widenHttp2Windows}).
  */
 export function bindServer(
   server: grpc.Server,
@@ -260,9 +262,12 @@ export function bindServer(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (error, port) => {
-      if (error)
+      if (error) {
         reject(new MeshError("UNAVAILABLE", `cannot listen on ${address}: ${error.message}`, { cause: error }));
-      else resolve(port);
+      } else {
+        widenHttp2Windows(server);
+        resolve(port);
+      }
     });
   });
 }

@@ -19,3 +19,4 @@ export * from "./gen/espmesh/v1/registry_pb.js";
 export * from "./gen/espmesh/v1/state_pb.js";
 export * from "./gen/espmesh/v1/worker_pb.js";
 export * from "./grpc-adapter.js";
+export * from "./http2-windows.js";

@@ -6,6 +6,7 @@ import { type Logger, MeshError } from "@espmesh/telemetry";
 import type { DeliverySink } from "./delivery.js";
 import type { CompiledSource } from "./options.js";
 import { admit, type PublishContext } from "./publish.js";
+import { createStoppableReader } from "./stoppable-reader.js";
 
 /** The backlog of one input binding (DESIGN §9: lag per consumer, for autoscaling on lag). */
 export interface InputLag {
@@ -122,22 +123,12 @@ class Feed {
   }
 
   private async read(binding: InputBinding, stop: AbortSignal): Promise<void> {
-    const iterator = binding[Symbol.asyncIterator]();
-    const stopped = new Promise<"stopped">((resolve) => {
-      if (stop.aborted) resolve("stopped");
-      else stop.addEventListener("abort", () => resolve("stopped"), { once: true });
-    });
+    const reader = createStoppableReader(binding, stop);
     for (;;) {
       await this.context.dispatcher.waitForRoom(stop);
-      if (stop.aborted) return;
-      const next = iterator.next();
-      const result = await Promise.race([next, stopped]);
-      if (result === "stopped") {
-        // A message read now is never dispatched nor acked: the durable delivers it again.
-        next.catch(() => undefined);
-        return;
-      }
-      if (result.done === true) return;
+      // A message read when the stop came is never dispatched nor acked: the durable delivers it again.
+      const result = await reader.next();
+      if (result === "stopped" || result.done === true) return;
       this.ingest(result.value);
     }
   }

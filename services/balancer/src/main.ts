@@ -10,7 +10,7 @@
  * | ESPMESH_REGISTRY_ADDRESS | a local RegistryService to watch | - |
  * | ESPMESH_K8S_SERVICE | the workers' Service (Kubernetes EndpointSlices) | - |
  * | ESPMESH_K8S_NAMESPACE | its namespace | `default` |
- * | ESPMESH_MAX_INFLIGHT_EVENTS | in-flight bound per worker, events | `100000` |
+ * | ESPMESH_MAX_INFLIGHT_EVENTS | in-flight bound per worker, events | `1000000` |
  * | ESPMESH_MAX_INFLIGHT_BYTES | in-flight bound per worker, bytes | `67108864` |
  * | ESPMESH_NATS_URL | NATS server(s) the sources' input bindings read from (`input` in a source) | required with input bindings |
  * | ESPMESH_METRICS_PORT | Prometheus `/metrics` port (with `espmesh_bus_consumer_lag` per input binding) | none |

@@ -27,7 +27,7 @@ describe("compileBalancerOptions", () => {
     expect(compiled.shardPolicy).toBe("consistent-hash");
     expect(compiled.shardCount).toBe(4096);
     expect(compiled.deployment).toBe("default");
-    expect(compiled.maxInFlightEvents).toBe(100_000);
+    expect(compiled.maxInFlightEvents).toBe(1_000_000);
     expect(compiled.maxInFlightBytes).toBe(64 * 1024 * 1024);
     expect(compiled.listen).toBe("127.0.0.1:0");
   });

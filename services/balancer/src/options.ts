@@ -104,8 +104,11 @@ export interface BalancerOptions {
    */
   balancerId?: string;
   /**
-   * Events sent to one worker and not yet committed, above which ingress stops reading.
-   * @default 100000
+   * Events sent to one worker and not yet committed, above which ingress stops reading. A worker
+   * commits once per checkpoint interval, so this caps its rate at about this many events per
+   * interval: size it for rate × (checkpoint interval + round trip). `maxInFlightBytes` bounds
+   * the memory either way.
+   * @default 1000000
    */
   maxInFlightEvents?: number;
   /**
@@ -330,7 +333,7 @@ export function compileBalancerOptions(options: BalancerOptions): CompiledBalanc
     membership: options.membership,
     listen: options.listen ?? "127.0.0.1:0",
     balancerId: options.balancerId ?? `balancer-${process.pid}`,
-    maxInFlightEvents: positive(options.maxInFlightEvents, 100_000, "maxInFlightEvents"),
+    maxInFlightEvents: positive(options.maxInFlightEvents, 1_000_000, "maxInFlightEvents"),
     maxInFlightBytes: positive(options.maxInFlightBytes, 64 * 1024 * 1024, "maxInFlightBytes"),
     releaseTimeoutMs: positive(options.releaseTimeoutMs, 10_000, "releaseTimeoutMs"),
     drainTimeoutMs: positive(options.drainTimeoutMs, 10_000, "drainTimeoutMs"),

@@ -7,6 +7,7 @@ import { Delivery, type DeliverySink, messageBytes, type PublishReply } from "./
 import type { Dispatcher } from "./dispatcher.js";
 import type { BalancerMetrics } from "./metrics.js";
 import type { CompiledBalancerOptions } from "./options.js";
+import { createStoppableReader } from "./stoppable-reader.js";
 import { checkWireLayout, decodeKeys } from "./wire-rows.js";
 
 /** What a Publish stream needs from the balancer. */
@@ -75,22 +76,12 @@ async function readRequests(
   dispatcher: Dispatcher,
   ingest: (request: pb.PublishRequest) => void,
 ): Promise<void> {
-  const iterator = requests[Symbol.asyncIterator]();
-  const stopped = new Promise<"stopped">((resolve) => {
-    if (stop.aborted) resolve("stopped");
-    else stop.addEventListener("abort", () => resolve("stopped"), { once: true });
-  });
+  const reader = createStoppableReader(requests, stop);
   for (;;) {
-    await dispatcher.waitForRoom(stop);
-    if (stop.aborted) return;
-    const next = iterator.next();
-    const result = await Promise.race([next, stopped]);
-    if (result === "stopped") {
-      // The read in progress is abandoned with the stream; its outcome no longer matters.
-      next.catch(() => undefined);
-      return;
-    }
-    if (result.done === true) return;
+    if (!dispatcher.hasRoom()) await dispatcher.waitForRoom(stop);
+    const result = await reader.next();
+    // A read abandoned by the stop goes with the stream; its outcome no longer matters.
+    if (result === "stopped" || result.done === true) return;
     ingest(result.value);
   }
 }

@@ -1,17 +1,8 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  batchToEvents,
-  createSchemaCache,
-  decodeBatch,
-  encodeBatch,
-  hashRows,
-  parseSchemaString,
-  rowsToBatch,
-  selectRows,
-} from "@espmesh/events";
+import { createSchemaCache, encodeBatch, hashRows, parseSchemaString, rowsToBatch } from "@espmesh/events";
 import * as pb from "@espmesh/proto";
 import { describe, expect, it } from "vitest";
-import { checkWireLayout, decodeKeys, keyLayout, selectWireRows } from "./wire-rows.js";
+import { checkWireLayout, decodeKeys, keyLayout } from "./wire-rows.js";
 
 const schema = parseSchemaString(
   "id*:int64,name:string,price:double,qty:int32,ok:boolean,at:stamp,cash:money,blob:blob,day:date",
@@ -39,17 +30,6 @@ const message = fromBinary(
 );
 
 describe("wire row selection", () => {
-  it("cuts the same events as decoding, selecting and encoding again", () => {
-    checkWireLayout(message, schema);
-    const selection = Uint32Array.of(0, 3, 4, 8, 17, 36);
-    const cut = selectWireRows(message, schema, selection, selection.length, undefined);
-    expect(cut.origin?.seq).toBe(7n);
-    expect(cut.schema).toBeUndefined();
-    const cache = createSchemaCache();
-    cache.add(schema);
-    expect(batchToEvents(decodeBatch(cut, cache))).toEqual(batchToEvents(selectRows(batch, selection)));
-  });
-
   it("hashes rows from the key columns alone exactly as from the full batch", () => {
     const layout = keyLayout(schema, [1, 0]);
     const keys = decodeKeys(message, layout, createSchemaCache());

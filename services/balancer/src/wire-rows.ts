@@ -1,16 +1,17 @@
 /**
- * Row selection on wire batches. The balancer only needs the hash fields to place rows, so it
- * decodes those columns alone and cuts sub-batches straight from the published bytes: no column
- * is decoded into JavaScript values, and no string is decoded or re-encoded, on the way to a
- * worker (which decodes and validates everything itself).
+ * Wire batches as the balancer reads them. It only needs the hash fields to place rows, so it
+ * decodes those columns alone and checks the byte layout of the others; sub-batches are cut
+ * straight from the published bytes (`process-encoder.ts`): no column is decoded into JavaScript
+ * values, and no string is decoded or re-encoded, on the way to a worker (which decodes and
+ * validates everything itself).
  */
-import { create } from "@bufbuild/protobuf";
 import { type Batch, createSchema, decodeBatch, type FieldType, type Schema, type SchemaCache } from "@espmesh/events";
-import { bitIsSet, bitmapBytes, LITTLE_ENDIAN, setBit, unpackFixed } from "@espmesh/events/internal";
-import * as pb from "@espmesh/proto";
+import { bitmapBytes, LITTLE_ENDIAN } from "@espmesh/events/internal";
+import type * as pb from "@espmesh/proto";
 import { MeshError } from "@espmesh/telemetry";
 
-const WIDTH: Record<FieldType, number> = {
+/** Bytes per value of each fixed-width type on the wire; 0 = variable (lengths column). */
+export const FIELD_WIDTH: Record<FieldType, number> = {
   int32: 4,
   int64: 8,
   double: 8,
@@ -43,13 +44,16 @@ export function keyLayout(schema: Schema, indexes: readonly number[]): KeyLayout
  */
 export function decodeKeys(message: pb.Batch, layout: KeyLayout, cache: SchemaCache): Batch {
   cache.add(layout.schema);
-  const keys = create(pb.BatchSchema, {
+  // A plain message value, not `create()`: this runs for every published batch.
+  const keys: pb.Batch = {
+    $typeName: "espmesh.v1.Batch",
     window: message.window,
     schemaFingerprint: layout.schema.fingerprint,
     count: message.count,
     opcodes: message.opcodes,
     columns: layout.indexes.map((index) => message.columns[index]!),
-  });
+    traceContext: {},
+  };
   return decodeBatch(keys, cache);
 }
 
@@ -84,7 +88,7 @@ export function checkWireLayout(message: pb.Batch, schema: Schema): void {
   }
   schema.fields.forEach((field, f) => {
     const column = message.columns[f]!;
-    const width = WIDTH[field.type];
+    const width = FIELD_WIDTH[field.type];
     if (width > 0 && column.values.byteLength !== count * width) {
       throw fail(field.name, `expected ${count * width} value bytes, got ${column.values.byteLength}`);
     }
@@ -103,141 +107,28 @@ export function checkWireLayout(message: pb.Batch, schema: Schema): void {
 const offsetCache = new WeakMap<pb.Column, Uint32Array>();
 
 /** Start offsets of every value of a string or blob column, plus the end (count + 1 entries). */
-function offsetsOf(column: pb.Column): Uint32Array {
+export function offsetsOf(column: pb.Column): Uint32Array {
   let offsets = offsetCache.get(column);
   if (offsets !== undefined) return offsets;
   const bytes = column.lengths;
   const count = bytes.byteLength >>> 2;
-  const lengths =
-    LITTLE_ENDIAN && (bytes.byteOffset & 3) === 0
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset, count)
-      : new Uint32Array(unpackFixed(bytes, 4));
   offsets = new Uint32Array(count + 1);
-  for (let i = 0; i < count; i++) offsets[i + 1] = (offsets[i] as number) + (lengths[i] as number);
+  if (LITTLE_ENDIAN && (bytes.byteOffset & 3) === 0) {
+    const lengths = new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+    for (let i = 0; i < count; i++) offsets[i + 1] = (offsets[i] as number) + (lengths[i] as number);
+  } else {
+    // Unaligned (as in most received messages): read the little-endian words byte by byte
+    // rather than copying them into an aligned buffer first.
+    for (let i = 0, b = 0; i < count; i++, b += 4) {
+      const length =
+        ((bytes[b] as number) |
+          ((bytes[b + 1] as number) << 8) |
+          ((bytes[b + 2] as number) << 16) |
+          ((bytes[b + 3] as number) << 24)) >>>
+        0;
+      offsets[i + 1] = (offsets[i] as number) + length;
+    }
+  }
   offsetCache.set(column, offsets);
   return offsets;
-}
-
-/**
- * A wire batch of the rows `rows[0 … count)` of another (checked by {@link checkWireLayout}),
- * with the same window, origin and trace context; the schema is attached when `schema` is given.
- */
-export function selectWireRows(
-  message: pb.Batch,
-  fields: Schema,
-  rows: Uint32Array,
-  count: number,
-  schema: pb.Schema | undefined,
-): pb.Batch {
-  const opcodes = new Uint8Array(count);
-  const source = message.opcodes;
-  for (let i = 0; i < count; i++) opcodes[i] = source[rows[i] as number] as number;
-  const columns = fields.fields.map((field, f) => {
-    const column = message.columns[f]!;
-    const width = WIDTH[field.type];
-    const values = width > 0 ? gatherFixed(column.values, width, rows, count) : gatherVariable(column, rows, count);
-    return create(pb.ColumnSchema, {
-      values: values.values,
-      lengths: values.lengths,
-      nulls: column.nulls.byteLength === 0 ? column.nulls : gatherBits(column.nulls, rows, count),
-    });
-  });
-  return create(pb.BatchSchema, {
-    window: message.window,
-    schemaFingerprint: message.schemaFingerprint || fields.fingerprint,
-    ...(schema === undefined ? {} : { schema }),
-    count,
-    opcodes,
-    columns,
-    ...(message.origin === undefined ? {} : { origin: message.origin }),
-    traceContext: message.traceContext,
-  });
-}
-
-const EMPTY = new Uint8Array(0);
-
-const wordCache = new WeakMap<Uint8Array, Int32Array>();
-
-/** A column's bytes as 32-bit words (a view when aligned, else one aligned copy, cached). */
-function wordsOf(bytes: Uint8Array): Int32Array {
-  if ((bytes.byteOffset & 3) === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
-  let words = wordCache.get(bytes);
-  if (words === undefined) {
-    const copy = new Uint8Array(bytes.byteLength);
-    copy.set(bytes);
-    words = new Int32Array(copy.buffer);
-    wordCache.set(bytes, words);
-  }
-  return words;
-}
-
-/**
- * Fixed-width values of the selected rows, moved as opaque 32-bit words (never through a float,
- * which could rewrite NaN bit patterns of int64 values).
- */
-function gatherFixed(bytes: Uint8Array, width: number, rows: Uint32Array, count: number) {
-  if (width === 1) {
-    const out = new Uint8Array(count);
-    for (let i = 0; i < count; i++) out[i] = bytes[rows[i] as number] as number;
-    return { values: out, lengths: EMPTY };
-  }
-  const words = wordsOf(bytes);
-  const out = new Int32Array(count * (width >>> 2));
-  if (width === 8) {
-    for (let i = 0, o = 0; i < count; i++, o += 2) {
-      const at = (rows[i] as number) << 1;
-      out[o] = words[at] as number;
-      out[o + 1] = words[at + 1] as number;
-    }
-  } else {
-    for (let i = 0; i < count; i++) out[i] = words[rows[i] as number] as number;
-  }
-  return { values: new Uint8Array(out.buffer), lengths: EMPTY };
-}
-
-function gatherVariable(column: pb.Column, rows: Uint32Array, count: number) {
-  const offsets = offsetsOf(column);
-  const lengths = new Uint32Array(count);
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    const row = rows[i] as number;
-    const length = (offsets[row + 1] as number) - (offsets[row] as number);
-    lengths[i] = length;
-    total += length;
-  }
-  const source = column.values;
-  const out = new Uint8Array(total);
-  for (let i = 0, o = 0; i < count; i++) {
-    const start = offsets[rows[i] as number] as number;
-    const length = lengths[i] as number;
-    if (length > 32) out.set(source.subarray(start, start + length), o);
-    else for (let b = 0; b < length; b++) out[o + b] = source[start + b] as number;
-    o += length;
-  }
-  const lengthBytes = new Uint8Array(lengths.buffer);
-  return { values: out, lengths: LITTLE_ENDIAN ? lengthBytes : swap32(lengthBytes) };
-}
-
-function swap32(bytes: Uint8Array): Uint8Array {
-  for (let i = 0; i + 4 <= bytes.length; i += 4) {
-    const a = bytes[i] as number;
-    const b = bytes[i + 1] as number;
-    bytes[i] = bytes[i + 3] as number;
-    bytes[i + 1] = bytes[i + 2] as number;
-    bytes[i + 2] = b;
-    bytes[i + 3] = a;
-  }
-  return bytes;
-}
-
-function gatherBits(bitmap: Uint8Array, rows: Uint32Array, count: number): Uint8Array {
-  const out = new Uint8Array(bitmapBytes(count));
-  let any = false;
-  for (let i = 0; i < count; i++) {
-    if (bitIsSet(bitmap, rows[i] as number)) {
-      setBit(out, i);
-      any = true;
-    }
-  }
-  return any ? out : EMPTY;
 }

@@ -1,13 +1,11 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { toBinary } from "@bufbuild/protobuf";
 import { schemaToProto } from "@espmesh/events";
 import * as pb from "@espmesh/proto";
 import { type Logger, MeshError } from "@espmesh/telemetry";
 import type * as grpc from "@grpc/grpc-js";
-import { type Channel, createChannel } from "./channel.js";
 import { type Part, partBytes } from "./delivery.js";
-import { selectWireRows } from "./wire-rows.js";
-
-type ProcessRequestInit = MessageInitShape<typeof pb.ProcessRequestSchema>;
+import { openProcessCall, type ProcessCall, type ProcessRequestOut } from "./process-call.js";
+import { encodeProcessBatch } from "./process-encoder.js";
 
 /** What a link reports to the balancer. */
 export interface LinkEvents {
@@ -61,8 +59,7 @@ export class WorkerLink {
   private nextSeq = 1;
   private readonly sentSchemas = new Set<string>();
   private readonly releaseWaiters = new Map<string, (released: boolean) => void>();
-  private readonly requests: Channel<ProcessRequestInit> = createChannel({ highWater: Number.POSITIVE_INFINITY });
-  private readonly abort = new AbortController();
+  private call: ProcessCall | undefined;
 
   constructor(private readonly options: WorkerLinkOptions) {
     this.client = pb.createServiceClient(
@@ -87,12 +84,17 @@ export class WorkerLink {
   /** Opens the stream and sends `ProcessOpen`. */
   open(): void {
     const { project, deployment, balancerId, shardCount } = this.options;
-    this.requests.push({ kind: { case: "open", value: { project, deployment, balancerId, shardCount } } });
-    const responses = this.client.process(this.requests, { signal: this.abort.signal });
-    this.read(responses).then(
+    const call = openProcessCall(this.client.channel);
+    this.call = call;
+    call.write({ kind: { case: "open", value: { project, deployment, balancerId, shardCount } } });
+    this.read(call.responses).then(
       () => this.lose(new MeshError("UNAVAILABLE", `worker ${this.id} ended its Process stream`)),
       (error: unknown) => this.lose(MeshError.from(error)),
     );
+  }
+
+  private write(message: ProcessRequestOut): void {
+    if (this.state !== "closed") this.call?.write(message);
   }
 
   /** Encodes a part for this stream and sends it; it stays in flight until committed. */
@@ -102,7 +104,7 @@ export class WorkerLink {
     this.entries.push({ seq, part, bytes });
     this.inflightEvents += part.count;
     this.inflightBytes += bytes;
-    this.requests.push({ kind: { case: "batch", value: { seq: BigInt(seq), batch: this.encode(part) } } });
+    this.write(this.encode(seq, part));
   }
 
   /**
@@ -124,13 +126,13 @@ export class WorkerLink {
         clearTimeout(timer);
         resolve(released);
       });
-      this.requests.push({ kind: { case: "release", value: { shards: [...shards], epoch: BigInt(epoch) } } });
+      this.write({ kind: { case: "release", value: { shards: [...shards], epoch: BigInt(epoch) } } });
     });
   }
 
   /** Tells the worker it owns shards from now on (it loads them before applying anything for them). */
   acquire(shards: readonly number[], epoch: number): void {
-    this.requests.push({ kind: { case: "acquire", value: { shards: [...shards], epoch: BigInt(epoch) } } });
+    this.write({ kind: { case: "acquire", value: { shards: [...shards], epoch: BigInt(epoch) } } });
   }
 
   /** Ends the stream; uncommitted parts are reported as lost. */
@@ -145,18 +147,19 @@ export class WorkerLink {
     return parts;
   }
 
-  private encode(part: Part): pb.Batch {
-    const raw = part.message;
-    const schema = part.source.schema;
-    const first = !this.sentSchemas.has(schema.fingerprint);
-    this.sentSchemas.add(schema.fingerprint);
-    if (part.rows === undefined) {
-      const copy: pb.Batch = { ...raw };
-      if (first) copy.schema = schemaToProto(schema);
-      else delete copy.schema;
-      return copy;
-    }
-    return selectWireRows(raw, schema, part.rows, part.count, first ? schemaToProto(schema) : undefined);
+  /** The request bytes of a part: its rows cut from the published bytes, the schema on its first use. */
+  private encode(seq: number, part: Part): Uint8Array {
+    const fields = part.source.schema;
+    const first = !this.sentSchemas.has(fields.fingerprint);
+    this.sentSchemas.add(fields.fingerprint);
+    return encodeProcessBatch({
+      seq,
+      message: part.message,
+      fields,
+      rows: part.rows,
+      count: part.count,
+      schema: first ? toBinary(pb.SchemaSchema, schemaToProto(fields)) : undefined,
+    });
   }
 
   private async read(responses: AsyncIterable<pb.ProcessResponse>): Promise<void> {
@@ -236,8 +239,7 @@ export class WorkerLink {
   private lose(reason: MeshError): void {
     if (this.state === "closed") return;
     this.state = "closed";
-    this.requests.end();
-    this.abort.abort(reason);
+    this.call?.cancel();
     const parts = this.inflightParts();
     this.entries = [];
     this.head = 0;

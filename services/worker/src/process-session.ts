@@ -112,10 +112,7 @@ export function runProcessSession(
     if (sourceId !== "") {
       for (let i = 0; i < inputShards.length; i++) {
         const shard = inputShards[i]!;
-        if (ledger.owns(shard) && ledger.isNew(shard, sourceId, originSeq)) {
-          ledger.advance(shard, sourceId, originSeq);
-          committer.markDirty(shard);
-        }
+        if (ledger.owns(shard) && ledger.advance(shard, sourceId, originSeq)) committer.markDirty(shard);
       }
     }
     publish(result, sourceId === "" ? undefined : { sourceId, seq: originSeq });
