@@ -67,7 +67,15 @@ describe("a NATS restart in the middle of a cascade", () => {
     await nats.start();
     await Promise.all([publishing, reading]);
 
-    const stored = await storedMessages(producer.connection, "CASCADE");
+    // Right after a restart a JetStream API request can time out once; reading the stream is retried.
+    let stored: Awaited<ReturnType<typeof storedMessages>> = [];
+    await waitFor(
+      async () => {
+        stored = await storedMessages(producer.connection, "CASCADE");
+        return true;
+      },
+      { timeoutMs: 30_000, message: "the stream's messages to be readable" },
+    );
     expect(stored.map((message) => message.msgId)).toEqual(Array.from({ length: TOTAL }, (_, i) => `cost-${i}`));
     expect(received.map((message) => message.origin.seq)).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
     expect(received.flatMap((message) => idsOf(message.batch))).toEqual(Array.from({ length: TOTAL }, (_, i) => i));

@@ -22,7 +22,15 @@ import { type Bus, createBus } from "@espmesh/bus";
 import { loadProject } from "@espmesh/engine";
 import { registerWorker, type WorkerRegistration } from "@espmesh/registry";
 import { createStateBackend } from "@espmesh/state-client";
-import { createLogger, type LogLevel, MeshError, startTelemetry } from "@espmesh/telemetry";
+import {
+  createLogger,
+  envText,
+  type LogLevel,
+  MeshError,
+  runService,
+  startTelemetry,
+  stopOnSignals,
+} from "@espmesh/telemetry";
 import { createEngineHost } from "./engine-adapter.js";
 import { createOutputBindings, type OutputBindings } from "./output-bindings.js";
 import { parseWorkerSettings } from "./settings.js";
@@ -92,35 +100,21 @@ async function main(): Promise<void> {
   // The parent (local driver, tests) reads this line to learn the address.
   logger.info({ event: "listening", address, id, pid: process.pid }, "worker ready");
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "draining");
-    try {
-      await registration?.drain();
-      await worker.stop();
-      await registration?.deregister();
-      await state?.close();
-      await bus?.close();
-      await telemetry.shutdown();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: MeshError.from(error) }, "drain failed");
-      process.exit(1);
-    }
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  stopOnSignals(logger, async () => {
+    // Drains: stops taking shards, commits and releases every shard, then leaves the registry.
+    await registration?.drain();
+    await worker.stop();
+    await registration?.deregister();
+    await state?.close();
+    await bus?.close();
+    await telemetry.shutdown();
+  });
 }
 
 function required(name: string): string {
-  const value = env[name];
-  if (!value) throw new MeshError("INVALID_ARGUMENT", `environment variable ${name} is required`);
+  const value = envText(name);
+  if (value === undefined) throw new MeshError("INVALID_ARGUMENT", `environment variable ${name} is required`);
   return value;
 }
 
-main().catch((error: unknown) => {
-  logger.error({ err: MeshError.from(error) }, "worker failed to start");
-  process.exit(1);
-});
+runService("worker", logger, main);
