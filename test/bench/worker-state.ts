@@ -52,6 +52,3 @@ printTable(`worker-state: ${EVENTS} trades, SDK -> balancer -> 2 workers, acknow
   { state: "ratio", "events/s": redis / memory },
 ]);
 emit({ bench: "worker-state", metric: "redis-state", value: redis, unit: "events/s", baseline: memory });
-// Every server and child is stopped above, yet after large runs something keeps the event loop
-// alive with no handle listed (under investigation); a benchmark must stop by itself.
-process.exit(0);
