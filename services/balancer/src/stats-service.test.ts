@@ -12,8 +12,10 @@ afterEach(async () => {
 
 describe("BalancerService.Stats", () => {
   it("reports events in and out, the rate, in-flight, shard moves and each worker's shards over gRPC", async () => {
-    mesh = await startMesh({ workers: ["w1", "w2"], shardCount: 64 });
+    mesh = await startMesh({ workers: ["w1"], shardCount: 64 });
     await mesh.settled();
+    await mesh.addWorker("w2");
+    await mesh.settled(2);
     stats = pb.createServiceClient(pb.BalancerService, mesh.balancer.address!);
 
     const idle = await stats.stats({});
@@ -22,7 +24,10 @@ describe("BalancerService.Stats", () => {
     expect(idle.eventsPerSecond).toBe(0);
     expect(idle.workers.map((worker) => worker.id).sort()).toEqual(["w1", "w2"]);
     expect(idle.workers.reduce((sum, worker) => sum + worker.shards, 0)).toBe(64);
-    // Both workers joined an empty ring: the first owns all 64 shards, then the second takes its share.
+    // The first worker's 64 shards were assigned, not moved; the second took its share from it.
+    const w2 = idle.workers.find((worker) => worker.id === "w2");
+    expect(w2?.shards).toBeGreaterThan(0);
+    expect(idle.shardMoves).toBe(BigInt(w2?.shards ?? 0));
     const movesBefore = idle.shardMoves;
 
     const responses = await publishAll(

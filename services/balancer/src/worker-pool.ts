@@ -24,6 +24,8 @@ export class WorkerPool implements LinkEvents {
   private snapshot: MembershipSnapshot | undefined;
   private nextSlot = 0;
   private epoch = 0;
+  /** 1 for every shard that has had an owner: only a shard that had one can move. */
+  private readonly owned: Uint8Array;
   private dirty = false;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -36,6 +38,7 @@ export class WorkerPool implements LinkEvents {
     private readonly metrics: BalancerMetrics,
   ) {
     this.weights = createWeightCache(options.shardCount);
+    this.owned = new Uint8Array(options.shardCount);
   }
 
   /** Ready links in member id order. */
@@ -141,13 +144,18 @@ export class WorkerPool implements LinkEvents {
     const effective = this.dispatcher.effective;
     const releases = new Map<WorkerLink, number[]>();
     const acquires = new Map<number, number[]>();
+    const owned = this.owned;
+    let changed = 0;
     let moved = 0;
     for (let s = 0; s < shardCount; s++) {
       const owner = owners[s] as number;
       const target = owner < 0 ? -1 : (slots[owner] as number);
       const current = effective[s] as number;
       if (current === target) continue;
-      moved++;
+      changed++;
+      // A shard's first owner is an assignment, not a move; one whose owner was lost does move.
+      if (owned[s] === 1) moved++;
+      if (target >= 0) owned[s] = 1;
       if (current >= 0) {
         effective[s] = -1;
         const link = this.dispatcher.links.get(current);
@@ -155,8 +163,8 @@ export class WorkerPool implements LinkEvents {
       }
       if (target >= 0) pushTo(acquires, target, s);
     }
-    if (moved === 0) return;
-    this.metrics.shardMoves.add(moved);
+    if (changed === 0) return;
+    if (moved > 0) this.metrics.shardMoves.add(moved);
     const epoch = this.nextEpoch();
     const started = performance.now();
     await Promise.all([...releases].map(([link, shards]) => link.release(shards, epoch, releaseTimeoutMs)));
@@ -167,7 +175,7 @@ export class WorkerPool implements LinkEvents {
       for (const s of shards) effective[s] = slot;
     }
     if (releases.size > 0) this.metrics.handoffPause.record(performance.now() - started);
-    logger.info({ moved, epoch, members: ids.length, released: releases.size }, "shard ownership changed");
+    logger.info({ changed, moved, epoch, members: ids.length, released: releases.size }, "shard ownership changed");
   }
 
   private nextEpoch(): number {

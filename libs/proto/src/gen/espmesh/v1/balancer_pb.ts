@@ -86,7 +86,7 @@ export type StatsResponse = Message<"espmesh.v1.StatsResponse"> & {
   outstanding: bigint;
 
   /**
-   * Shards that changed owner since it started.
+   * Shards that changed owner since it started (a shard's first assignment is not a move).
    *
    * @generated from field: uint64 shard_moves = 9;
    */
