@@ -22,11 +22,13 @@ import { bitIsSet } from "./columns.js";
 import { invalidArgument } from "./errors.js";
 import type { Batch, Column, FieldType, InputValue } from "./types.js";
 
-const SEED = 0x9e3779b9 | 0;
-const TAG_NULL = 0x6e756c6c;
-const TAG_INT = 0x696e7400;
+/** Start state of a key hash (shared with `hash-wire.ts`). */
+export const SEED = 0x9e3779b9 | 0;
+/** Tag words of the value kinds (shared with `hash-wire.ts`). */
+export const TAG_NULL = 0x6e756c6c;
+export const TAG_INT = 0x696e7400;
 const TAG_FLOAT = 0x666c7400;
-const TAG_STRING = 0x73747200;
+export const TAG_STRING = 0x73747200;
 const TAG_BLOB = 0x626c6200;
 const C1 = 0xcc9e2d51 | 0;
 const C2 = 0x1b873593 | 0;
@@ -39,7 +41,8 @@ floatView[0] = 1;
 const LOW = wordView[1] === 0 ? 0 : 1;
 const HIGH = 1 - LOW;
 
-function mix(h: number, k: number): number {
+/** The MurmurHash3 block step: mixes word `k` into state `h`. */
+export function mix(h: number, k: number): number {
   k = Math.imul(k, C1);
   k = (k << 15) | (k >>> 17);
   k = Math.imul(k, C2);
@@ -48,7 +51,8 @@ function mix(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-function finish(h: number, fields: number): number {
+/** The final step: the key hash (uint32) of state `h` after `fields` fields. */
+export function finish(h: number, fields: number): number {
   h ^= fields;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

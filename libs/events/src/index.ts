@@ -15,6 +15,7 @@ export { allocateValues, EMPTY_BYTES, getValue, isNull } from "./columns.js";
 export { decodeBatch } from "./decode-batch.js";
 export { type EncodeBatchOptions, encodeBatch } from "./encode-batch.js";
 export { hashRow, hashRows, hashValues, shardOf } from "./hash.js";
+export { hashWireRows, type WireColumn } from "./hash-wire.js";
 export { isOpcode, OPCODE_NAMES, opcodeName, opcodeOf } from "./opcodes.js";
 export { batchToEvents, batchToRows, emptyBatch, rowsToBatch } from "./rows.js";
 export { createSchema, type FieldInput, isFieldType, sameSchema, schemaToString } from "./schema.js";

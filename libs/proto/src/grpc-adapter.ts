@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import {
   create,
   type DescMessage,
@@ -157,19 +156,32 @@ function contextOf(call: ServerCall): { context: CallContext; done: () => void }
 }
 
 /**
- * Resolves on the stream's next `drain` or `close`, then removes both listeners (left in place,
- * one pair per full buffer would pile up on a long-lived stream).
+ * Resolves on the stream's next `drain` or `close` (rejects on an `error`), then removes its
+ * listeners (left in place, one set per full buffer would pile up on a long-lived stream).
+ * Plain listeners rather than two `events.once` with an AbortSignal: this runs each time a busy
+ * stream's buffer fills, and an AbortController plus the AbortError that rejects the losing
+ * `once` on every wait is needless cost.
  */
-async function drained(stream: NodeJS.EventEmitter): Promise<void> {
-  const controller = new AbortController();
-  try {
-    await Promise.race([
-      once(stream, "drain", { signal: controller.signal }),
-      once(stream, "close", { signal: controller.signal }),
-    ]);
-  } finally {
-    controller.abort();
-  }
+function drained(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const off = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      stream.off("error", failed);
+    };
+    const done = () => {
+      off();
+      resolve();
+    };
+    // As `events.once` does, an 'error' while waiting rejects.
+    const failed = (error: unknown) => {
+      off();
+      reject(error);
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+    stream.on("error", failed);
+  });
 }
 
 /** Writes an async iterable to a writable call, honouring backpressure. */

@@ -16,8 +16,12 @@ export interface ShardedSettings {
  * `shardOf` of `@espmesh/events`, so the balancer and the engine agree on a row's shard.
  */
 export function shardsOfBatch(batch: Batch, settings: ShardedSettings, out?: Uint32Array): Uint32Array {
-  const shards = hashRows(batch, settings.hashFields, out);
-  const s = settings.shardCount;
+  return shardsOfHashes(hashRows(batch, settings.hashFields, out), settings.shardCount);
+}
+
+/** Turns key hashes into shards (`hash mod shardCount`) in place and returns them. */
+export function shardsOfHashes(shards: Uint32Array, shardCount: number): Uint32Array {
+  const s = shardCount;
   if ((s & (s - 1)) === 0) {
     const mask = s - 1;
     for (let r = 0; r < shards.length; r++) shards[r] = (shards[r] as number) & mask;

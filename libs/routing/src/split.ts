@@ -39,22 +39,33 @@ export function selectionsOfSubset(result: RouteResult, rows: Uint32Array, batch
   return { selections: result.selections.map(map), held: result.held === undefined ? undefined : map(result.held) };
 }
 
+/** Per-target counts and fill positions of {@link splitByTarget}, reused across calls. */
+let countScratch = new Uint32Array(16);
+let fillScratch = new Uint32Array(16);
+
 /**
  * Groups rows by target with one counting sort: rows `0 … count−1` whose target is
  * `targets[row]` (−1 = held). One Uint32Array holds every selection; each is a view of it.
  * @param targetCount one more than the largest target.
  */
 export function splitByTarget(targets: Int32Array, count: number, targetCount: number): RouteResult {
-  // counts[0] counts held rows, counts[t + 1] target t.
-  const counts = new Uint32Array(targetCount + 2);
+  const size = targetCount + 2;
+  if (countScratch.length < size) {
+    countScratch = new Uint32Array(size * 2);
+    fillScratch = new Uint32Array(size * 2);
+  }
+  // counts[0] counts held rows, counts[t + 2] target t.
+  const counts = countScratch;
+  counts.fill(0, 0, size);
   for (let r = 0; r < count; r++) {
     const t = (targets[r] as number) + 2;
     counts[t] = (counts[t] as number) + 1;
   }
-  for (let t = 1; t < counts.length; t++) counts[t] = (counts[t] as number) + (counts[t - 1] as number);
+  for (let t = 1; t < size; t++) counts[t] = (counts[t] as number) + (counts[t - 1] as number);
   // counts[t + 1] is now the start of target t (t = -1 … targetCount - 1).
   const rows = new Uint32Array(count);
-  const fill = counts.slice(0, targetCount + 1);
+  const fill = fillScratch;
+  for (let t = 0; t <= targetCount; t++) fill[t] = counts[t] as number;
   for (let r = 0; r < count; r++) {
     const t = (targets[r] as number) + 1;
     const at = fill[t] as number;

@@ -22,8 +22,9 @@ export interface DeliverySink {
  */
 export class Delivery {
   private pending = 1;
-  private readonly badEvents: BadEventInit[] = [];
-  private readonly badRows = new Set<number>();
+  // Made on the first bad event only: most deliveries have none.
+  private badEvents: BadEventInit[] | undefined;
+  private badRows: Set<number> | undefined;
   private failure: { code: string; message: string } | undefined;
   private resolved = false;
 
@@ -55,10 +56,13 @@ export class Delivery {
 
   /** Events a worker rejected; `rowOf` maps a sub-batch row to the row of the published batch. */
   addBadEvents(events: readonly pb.BadEvent[], rowOf: (row: number) => number): void {
+    this.badRows ??= new Set();
+    this.badEvents ??= [];
+    const { badRows, badEvents } = this;
     for (const event of events) {
       const row = rowOf(event.row);
-      this.badRows.add(row);
-      this.badEvents.push({
+      badRows.add(row);
+      badEvents.push({
         window: event.window || this.window,
         row,
         field: event.field,
@@ -79,12 +83,15 @@ export class Delivery {
     if (this.failure !== undefined) {
       this.sink.reply({
         origin: this.origin,
-        result: { case: "error", value: { ...this.failure, badEvents: this.badEvents } },
+        result: { case: "error", value: { ...this.failure, badEvents: this.badEvents ?? [] } },
       });
     } else {
       this.sink.reply({
         origin: this.origin,
-        result: { case: "ack", value: { accepted: this.count - this.badRows.size, badEvents: this.badEvents } },
+        result: {
+          case: "ack",
+          value: { accepted: this.count - (this.badRows?.size ?? 0), badEvents: this.badEvents ?? [] },
+        },
       });
     }
     this.sink.settled();

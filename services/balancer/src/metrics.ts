@@ -39,6 +39,36 @@ export interface BalancerTotals {
   readonly shardMoves: number;
 }
 
+/** A monotonic sum by one attribute, kept in process and observed when metrics are collected. */
+interface LocalCounter {
+  add(value: number, attribute: string): void;
+  close(): void;
+}
+
+function localCounter(
+  meter: ReturnType<typeof getMeter>,
+  name: string,
+  description: string,
+  key: string,
+): LocalCounter {
+  const sums = new Map<string, { readonly attributes: Record<string, string>; value: number }>();
+  const counter = meter.createObservableCounter(name, { description });
+  const observe = (result: { observe(value: number, attributes?: Record<string, string>): void }) => {
+    for (const sum of sums.values()) result.observe(sum.value, sum.attributes);
+  };
+  counter.addCallback(observe);
+  return {
+    add(value, attribute) {
+      const sum = sums.get(attribute);
+      if (sum === undefined) sums.set(attribute, { attributes: { [key]: attribute }, value });
+      else sum.value += value;
+    },
+    close() {
+      counter.removeCallback(observe);
+    },
+  };
+}
+
 const RATE_SAMPLE_MS = 1000;
 const RATE_SAMPLES = 5;
 
@@ -67,8 +97,12 @@ export function createBalancerMetrics(source: MetricsSource): BalancerMetrics {
   inflightEvents.addCallback(observeEvents);
   inflightBytes.addCallback(observeBytes);
   held.addCallback(observeHeld);
-  const eventsIn = meter.createCounter("espmesh.balancer.events.in", { description: "Events read from publishers" });
-  const eventsOut = meter.createCounter("espmesh.balancer.events.out", { description: "Events sent to workers" });
+  // Events in and out and replies are counted here and reported as cumulative sums when the
+  // metrics are collected: adding to an OpenTelemetry counter with attributes on every batch
+  // hashes the attributes each time.
+  const eventsIn = localCounter(meter, "espmesh.balancer.events.in", "Events read from publishers", "window");
+  const eventsOut = localCounter(meter, "espmesh.balancer.events.out", "Events sent to workers", "window");
+  const replies = localCounter(meter, "espmesh.balancer.replies", "Published origins answered", "result");
   const shardMoves = meter.createCounter("espmesh.balancer.shard.moves", {
     description: "Shards that changed owner",
   });
@@ -84,13 +118,13 @@ export function createBalancerMetrics(source: MetricsSource): BalancerMetrics {
     eventsIn: {
       add(value, attributes) {
         totals.eventsIn += value;
-        eventsIn.add(value, attributes);
+        eventsIn.add(value, attributes.window);
       },
     },
     eventsOut: {
       add(value, attributes) {
         totals.eventsOut += value;
-        eventsOut.add(value, attributes);
+        eventsOut.add(value, attributes.window);
       },
     },
     shardMoves: {
@@ -109,9 +143,16 @@ export function createBalancerMetrics(source: MetricsSource): BalancerMetrics {
       description: "Time moved shards were paused during a hand-off",
       unit: "ms",
     }),
-    replies: meter.createCounter("espmesh.balancer.replies", { description: "Published origins answered" }),
+    replies: {
+      add(value, attributes) {
+        replies.add(value, attributes.result);
+      },
+    },
     close() {
       clearInterval(sampler);
+      eventsIn.close();
+      eventsOut.close();
+      replies.close();
       inflightEvents.removeCallback(observeEvents);
       inflightBytes.removeCallback(observeBytes);
       held.removeCallback(observeHeld);

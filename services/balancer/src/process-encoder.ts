@@ -147,23 +147,18 @@ function gatherBits(bitmap: Uint8Array, rows: Uint32Array, count: number): Uint8
   return out ?? EMPTY;
 }
 
-const wordCache = new WeakMap<Uint8Array, Int32Array>();
+let aligned = new Int32Array(2048);
 
 /**
- * A column's bytes as 32-bit words: a view when aligned, else one aligned copy, kept while the
- * column lives (a batch split between workers is read once per worker).
+ * A column's bytes as 32-bit words: a view when aligned, else copied into a reused aligned
+ * buffer (valid until the next call; a copy is cheaper than allocating one per column).
  */
 function wordsOf(bytes: Uint8Array): Int32Array {
   if ((bytes.byteOffset & 3) === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
-  let copy = wordCache.get(bytes);
-  if (copy === undefined) {
-    // Not `bytes.slice()`: on a Node Buffer (as gRPC hands messages over) that is a view, not a copy.
-    const aligned = new Uint8Array(bytes.byteLength);
-    aligned.set(bytes);
-    copy = new Int32Array(aligned.buffer);
-    wordCache.set(bytes, copy);
-  }
-  return copy;
+  const n = bytes.byteLength >>> 2;
+  if (aligned.length < n) aligned = new Int32Array(Math.max(n, aligned.length * 2));
+  new Uint8Array(aligned.buffer, 0, n * 4).set(bytes.subarray(0, n * 4));
+  return aligned;
 }
 
 let words = new Int32Array(1024);
@@ -310,11 +305,11 @@ export function encodeProcessBatch(input: ProcessBatchInput): Uint8Array {
     size += messageSize(plan.size);
   }
   const origin = message.origin;
-  let sourceId = EMPTY;
+  let sourceId: Uint8Array = EMPTY;
   let originSeq: number[] | number = 0;
   let originSize = 0;
   if (origin !== undefined) {
-    sourceId = encoder.encode(origin.sourceId);
+    sourceId = utf8Of(origin.sourceId);
     originSize = omittableSize(sourceId.byteLength);
     if (origin.seq !== 0n) {
       originSeq = origin.seq <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(origin.seq) : bigVarint(origin.seq);

@@ -1,6 +1,6 @@
 import { createSchemaCache, type SchemaCache, schemaFromProto, schemaToString } from "@espmesh/events";
 import type * as pb from "@espmesh/proto";
-import { shardsOfBatch } from "@espmesh/routing";
+import { shardsOfBatch, shardsOfHashes } from "@espmesh/routing";
 import { type Logger, MeshError, type MeshErrorCode } from "@espmesh/telemetry";
 import { createChannel } from "./channel.js";
 import { Delivery, type DeliverySink, messageBytes, type PublishReply } from "./delivery.js";
@@ -8,7 +8,7 @@ import type { Dispatcher } from "./dispatcher.js";
 import type { BalancerMetrics } from "./metrics.js";
 import type { CompiledBalancerOptions } from "./options.js";
 import { createStoppableReader } from "./stoppable-reader.js";
-import { checkWireLayout, decodeKeys } from "./wire-rows.js";
+import { checkWireLayout, decodeKeys, wireKeyHashes } from "./wire-rows.js";
 
 /** What a Publish stream needs from the balancer. */
 export interface PublishContext {
@@ -146,11 +146,14 @@ export function admit(
   try {
     checkWireLayout(message, source.schema);
     if (source.keys !== undefined) {
-      const keys = decodeKeys(message, source.keys, schemas);
-      shards = shardsOfBatch(keys, {
-        shardCount: context.options.shardCount,
-        hashFields: source.keys.schema.keyIndexes,
-      });
+      const hashes = wireKeyHashes(message, source.keys);
+      shards =
+        hashes === undefined
+          ? shardsOfBatch(decodeKeys(message, source.keys, schemas), {
+              shardCount: context.options.shardCount,
+              hashFields: source.keys.schema.keyIndexes,
+            })
+          : shardsOfHashes(hashes, context.options.shardCount);
     }
   } catch (error) {
     const failure = MeshError.from(error);

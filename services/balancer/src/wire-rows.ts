@@ -5,7 +5,16 @@
  * values, and no string is decoded or re-encoded, on the way to a worker (which decodes and
  * validates everything itself).
  */
-import { type Batch, createSchema, decodeBatch, type FieldType, type Schema, type SchemaCache } from "@espmesh/events";
+import {
+  type Batch,
+  createSchema,
+  decodeBatch,
+  type FieldType,
+  hashWireRows,
+  isOpcode,
+  type Schema,
+  type SchemaCache,
+} from "@espmesh/events";
 import { bitmapBytes, LITTLE_ENDIAN } from "@espmesh/events/internal";
 import type * as pb from "@espmesh/proto";
 import { MeshError } from "@espmesh/telemetry";
@@ -36,6 +45,25 @@ export function keyLayout(schema: Schema, indexes: readonly number[]): KeyLayout
     return { name: field.name, type: field.type, key: true };
   });
   return { schema: createSchema(fields), indexes };
+}
+
+/**
+ * The key hashes of a wire batch's rows, read from the bytes of its hash-field columns (see
+ * `hashWireRows`), or undefined when they must be decoded ({@link decodeKeys}): a key type or
+ * value the wire reader leaves to the decoder, or an invalid opcode (the decoder rejects it).
+ */
+export function wireKeyHashes(message: pb.Batch, layout: KeyLayout): Uint32Array | undefined {
+  const opcodes = message.opcodes;
+  for (let i = 0; i < opcodes.length; i++) if (!isOpcode(opcodes[i])) return undefined;
+  const columns: pb.Column[] = [];
+  const types: FieldType[] = [];
+  for (let k = 0; k < layout.indexes.length; k++) {
+    const column = message.columns[layout.indexes[k] as number];
+    if (column === undefined) return undefined;
+    columns.push(column);
+    types.push((layout.schema.fields[k] as { type: FieldType }).type);
+  }
+  return hashWireRows(columns, types, message.count);
 }
 
 /**

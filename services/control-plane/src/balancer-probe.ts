@@ -9,8 +9,8 @@ export class BalancerProbe {
   readonly #clients = new ProbeClients(BalancerService);
   readonly #timeoutMs: number;
 
-  /** @param timeoutMs deadline of one Stats call (it asks NATS for the input lag). @default 1000 */
-  constructor(timeoutMs = 1000) {
+  /** @param timeoutMs deadline of one Stats call (it asks NATS for the input lag). @default 2000 */
+  constructor(timeoutMs = 2000) {
     this.#timeoutMs = timeoutMs;
   }
 
