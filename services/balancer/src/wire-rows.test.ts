@@ -1,28 +1,13 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { createSchemaCache, encodeBatch, hashRows, parseSchemaString, rowsToBatch } from "@espmesh/events";
+import { createSchemaCache, encodeBatch, hashRows } from "@espmesh/events";
 import * as pb from "@espmesh/proto";
 import { describe, expect, it } from "vitest";
+import { allTypesBatch, allTypesRows, allTypesSchema } from "./test/wire-fixture.js";
 import { checkWireLayout, decodeKeys, keyLayout } from "./wire-rows.js";
 
-const schema = parseSchemaString(
-  "id*:int64,name:string,price:double,qty:int32,ok:boolean,at:stamp,cash:money,blob:blob,day:date",
-);
-const rows = Array.from({ length: 37 }, (_, i) => ({
-  id: i % 2 === 0 ? i * 1000 : -i - 1,
-  name: i % 4 === 0 ? null : `näme-${i}-${"x".repeat(i % 40)}`,
-  price: i / 3,
-  qty: i % 5 === 0 ? null : -i,
-  ok: i % 2 === 0,
-  at: 1_700_000_000_000_000 + i,
-  cash: i + 0.25,
-  blob: new Uint8Array([i, i + 1, i + 2]),
-  day: 19_000 + i,
-}));
-const batch = rowsToBatch(
-  schema,
-  rows,
-  rows.map((_, i) => (i % 3 === 0 ? "upsert" : "insert")),
-);
+const schema = allTypesSchema;
+const _rows = allTypesRows;
+const batch = allTypesBatch;
 // Through the wire and back, so the columns are unaligned views of one buffer, as on a server.
 const message = fromBinary(
   pb.BatchSchema,
