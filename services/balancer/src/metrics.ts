@@ -42,6 +42,8 @@ export interface BalancerTotals {
 /** A monotonic sum by one attribute, kept in process and observed when metrics are collected. */
 interface LocalCounter {
   add(value: number, attribute: string): void;
+  /** The sum over every attribute value. */
+  readonly total: number;
   close(): void;
 }
 
@@ -57,8 +59,13 @@ function localCounter(
     for (const sum of sums.values()) result.observe(sum.value, sum.attributes);
   };
   counter.addCallback(observe);
+  let total = 0;
   return {
+    get total() {
+      return total;
+    },
     add(value, attribute) {
+      total += value;
       const sum = sums.get(attribute);
       if (sum === undefined) sums.set(attribute, { attributes: { [key]: attribute }, value });
       else sum.value += value;
@@ -106,7 +113,18 @@ export function createBalancerMetrics(source: MetricsSource): BalancerMetrics {
   const shardMoves = meter.createCounter("espmesh.balancer.shard.moves", {
     description: "Shards that changed owner",
   });
-  const totals = { eventsIn: 0, eventsOut: 0, shardMoves: 0 };
+  let moves = 0;
+  const totals: BalancerTotals = {
+    get eventsIn() {
+      return eventsIn.total;
+    },
+    get eventsOut() {
+      return eventsOut.total;
+    },
+    get shardMoves() {
+      return moves;
+    },
+  };
   // The rate is read from samples of the running total taken once a second, oldest first.
   const samples: { atMs: number; eventsIn: number }[] = [{ atMs: Date.now(), eventsIn: 0 }];
   const sampler = setInterval(() => {
@@ -117,19 +135,17 @@ export function createBalancerMetrics(source: MetricsSource): BalancerMetrics {
   return {
     eventsIn: {
       add(value, attributes) {
-        totals.eventsIn += value;
         eventsIn.add(value, attributes.window);
       },
     },
     eventsOut: {
       add(value, attributes) {
-        totals.eventsOut += value;
         eventsOut.add(value, attributes.window);
       },
     },
     shardMoves: {
       add(value) {
-        totals.shardMoves += value;
+        moves += value;
         shardMoves.add(value);
       },
     },
