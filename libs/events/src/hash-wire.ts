@@ -8,7 +8,7 @@
 import { bitIsSet } from "./columns.js";
 import { finish, mix, SEED, TAG_INT, TAG_NULL, TAG_STRING } from "./hash.js";
 import type { FieldType } from "./types.js";
-import { LITTLE_ENDIAN } from "./wire.js";
+import { LITTLE_ENDIAN, unpackFixed, wireWords } from "./wire.js";
 
 /** The bytes of one column as `espmesh.v1.Column` carries them. */
 export interface WireColumn {
@@ -34,21 +34,9 @@ function int32At(bytes: Uint8Array, at: number): number {
   );
 }
 
-/** Aligned scratch words the fixed-width columns are copied into (received bytes are rarely aligned). */
-let scratch = new Int32Array(2048);
-
-/** The first `bytes.byteLength / 4` little-endian words of `bytes`, in a reused aligned buffer. */
+/** A column's values as little-endian 32-bit words, read as numbers. */
 function wordsOf(bytes: Uint8Array): Int32Array {
-  const n = bytes.byteLength >>> 2;
-  if (scratch.length < n) scratch = new Int32Array(Math.max(n, scratch.length * 2));
-  new Uint8Array(scratch.buffer, 0, n * 4).set(bytes.subarray(0, n * 4));
-  if (!LITTLE_ENDIAN) {
-    for (let i = 0; i < n; i++) {
-      const v = scratch[i] as number;
-      scratch[i] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
-    }
-  }
-  return scratch;
+  return LITTLE_ENDIAN ? wireWords(bytes) : new Int32Array(unpackFixed(bytes, 4));
 }
 
 function mixInt32Column(hashes: Int32Array, column: WireColumn, count: number): boolean {

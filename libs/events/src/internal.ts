@@ -17,4 +17,4 @@ export {
 } from "./columns.js";
 export { badValue, describeValue, invalidArgument } from "./errors.js";
 export { decodeUtf8, encodeUtf8, utf8Length, utf16Length } from "./utf8.js";
-export { LITTLE_ENDIAN, packFixed, packInt64, unpackFixed, unpackInt64 } from "./wire.js";
+export { LITTLE_ENDIAN, packFixed, packInt64, unpackFixed, unpackInt64, wireWords } from "./wire.js";

@@ -52,6 +52,22 @@ export function unpackFixed(bytes: Uint8Array, width: number): ArrayBuffer {
   return buffer;
 }
 
+let scratchWords = new Int32Array(2048);
+
+/**
+ * A fixed-width column's bytes as 32-bit words in wire (little-endian) byte order: a view when
+ * aligned, else copied into a reused aligned buffer, valid until the next call (a copy is cheaper
+ * than allocating one per column). For transient reads that move or compare words only; a
+ * big-endian reader wanting values uses {@link unpackFixed}.
+ */
+export function wireWords(bytes: Uint8Array): Int32Array {
+  const n = bytes.byteLength >>> 2;
+  if ((bytes.byteOffset & 3) === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, n);
+  if (scratchWords.length < n) scratchWords = new Int32Array(Math.max(n, scratchWords.length * 2));
+  new Uint8Array(scratchWords.buffer, 0, n * 4).set(bytes.subarray(0, n * 4));
+  return scratchWords;
+}
+
 /**
  * `count` uint32 little-endian values as a Uint32Array: a view of the bytes when the platform and
  * the alignment allow, else an aligned copy. For transient reads only (it may alias the bytes).

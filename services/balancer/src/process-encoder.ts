@@ -6,7 +6,7 @@
  * `toBinary(ProcessRequestSchema, …)` writes for the same message (same fields, same order).
  */
 import type { Schema } from "@espmesh/events";
-import { bitIsSet, bitmapBytes, LITTLE_ENDIAN, setBit } from "@espmesh/events/internal";
+import { bitIsSet, bitmapBytes, LITTLE_ENDIAN, setBit, wireWords } from "@espmesh/events/internal";
 import type * as pb from "@espmesh/proto";
 import { FIELD_WIDTH, offsetsOf } from "./wire-rows.js";
 
@@ -147,20 +147,6 @@ function gatherBits(bitmap: Uint8Array, rows: Uint32Array, count: number): Uint8
   return out ?? EMPTY;
 }
 
-let aligned = new Int32Array(2048);
-
-/**
- * A column's bytes as 32-bit words: a view when aligned, else copied into a reused aligned
- * buffer (valid until the next call; a copy is cheaper than allocating one per column).
- */
-function wordsOf(bytes: Uint8Array): Int32Array {
-  if ((bytes.byteOffset & 3) === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
-  const n = bytes.byteLength >>> 2;
-  if (aligned.length < n) aligned = new Int32Array(Math.max(n, aligned.length * 2));
-  new Uint8Array(aligned.buffer, 0, n * 4).set(bytes.subarray(0, n * 4));
-  return aligned;
-}
-
 let words = new Int32Array(1024);
 let lengths = new Uint32Array(1024);
 
@@ -173,7 +159,7 @@ function writeFixed(w: Writer, bytes: Uint8Array, width: number, rows: Uint32Arr
     return;
   }
   const perRow = width >>> 2;
-  const source = wordsOf(bytes);
+  const source = wireWords(bytes);
   if (words.length < count * perRow) words = new Int32Array(count * perRow * 2);
   const out = words;
   if (perRow === 2) {
