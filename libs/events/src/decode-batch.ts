@@ -5,9 +5,10 @@ import { invalidArgument } from "./errors.js";
 import { isOpcode } from "./opcodes.js";
 import { createSchemaCache, type SchemaCache } from "./schema-cache.js";
 import { schemaFromProto } from "./schema-proto.js";
+import { float64s, int32s, uint8s } from "./slab.js";
 import type { Batch, Column, ColumnValues, FieldDef, Schema } from "./types.js";
 import { decodeUtf8, isContinuationByte, utf16Length } from "./utf8.js";
-import { unpackFixed, unpackInt64, viewUint32 } from "./wire.js";
+import { LITTLE_ENDIAN, unpackFixed, unpackInt64, viewUint32 } from "./wire.js";
 
 const MONEY_SCALE = 1e6;
 
@@ -28,7 +29,8 @@ export function decodeBatch(message: pb.Batch, cache?: SchemaCache): Batch {
       window,
     });
   }
-  const opcodes = message.opcodes.slice();
+  const opcodes = uint8s(count);
+  opcodes.set(message.opcodes);
   for (let i = 0; i < count; i++) {
     if (!isOpcode(opcodes[i])) {
       throw invalidArgument(`batch for window "${window}", row ${i}: invalid opcode ${opcodes[i]}`, { window, row: i });
@@ -93,17 +95,23 @@ function checkWidth(window: string, field: FieldDef, bytes: Uint8Array, count: n
   }
 }
 
+/** `into` (a typed array of the platform's byte order, little-endian here) holding the wire `bytes`. */
+function filled<T extends Int32Array | Float64Array>(into: T, bytes: Uint8Array): T {
+  new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(bytes);
+  return into;
+}
+
 function decodeColumn(field: FieldDef, column: pb.Column, count: number, window: string): Column {
   const bytes = column.values;
   let values: ColumnValues;
   switch (field.type) {
     case "int32":
       checkWidth(window, field, bytes, count, 4);
-      values = new Int32Array(unpackFixed(bytes, 4));
+      values = LITTLE_ENDIAN ? filled(int32s(count), bytes) : new Int32Array(unpackFixed(bytes, 4));
       break;
     case "double":
       checkWidth(window, field, bytes, count, 8);
-      values = new Float64Array(unpackFixed(bytes, 8));
+      values = LITTLE_ENDIAN ? filled(float64s(count), bytes) : new Float64Array(unpackFixed(bytes, 8));
       break;
     case "int64":
     case "date":
@@ -119,7 +127,8 @@ function decodeColumn(field: FieldDef, column: pb.Column, count: number, window:
     }
     case "boolean": {
       checkWidth(window, field, bytes, count, 1);
-      const booleans = bytes.slice();
+      const booleans = uint8s(count);
+      booleans.set(bytes);
       for (let i = 0; i < count; i++) {
         if ((booleans[i] as number) > 1) throw columnError(window, field, "boolean byte is not 0 or 1", i);
       }

@@ -3,6 +3,8 @@
  * views are used directly on little-endian platforms; on big-endian ones the bytes are swapped.
  */
 
+import { float64s } from "./slab.js";
+
 const probe = new Uint16Array([1]);
 /** Whether this platform stores typed-array elements little-endian. */
 export const LITTLE_ENDIAN = new Uint8Array(probe.buffer)[0] === 1;
@@ -126,7 +128,7 @@ export function scaledInteger(x: number, scale: number): number {
  */
 export function unpackInt64(bytes: Uint8Array, count: number, scale: number): Float64Array | number {
   const words = viewInt32(bytes, count * 2);
-  const out = new Float64Array(uninitializedBuffer(count * 8));
+  const out = float64s(count);
   for (let i = 0, j = 0; i < count; i++, j += 2) {
     const v = (words[j + 1] as number) * TWO_32 + ((words[j] as number) >>> 0);
     if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) return i;

@@ -46,13 +46,11 @@ export interface CommitterOptions {
 }
 
 /**
- * Checkpoints the worker's dirty shards to the state backend, one commit at a time (commits of
- * one worker never overtake each other). A shard whose commit failed stays dirty and goes out
+ * Checkpoints the worker's dirty shards (state the engine changed, watermarks the ledger moved) to
+ * the state backend, one commit at a time (commits of one worker never overtake each other). A shard whose commit failed stays dirty and goes out
  * with the next commit; a shard fenced by a newer owner is dropped.
  */
 export interface Committer {
-  /** Marks shards whose watermarks moved (the engine reports its own changes). */
-  markDirty(shard: number): void;
   /** Commits every dirty owned shard plus `force`; resolves when written, rejects when not. */
   commit(force?: readonly number[]): Promise<CommitOutcome>;
 }
@@ -66,6 +64,7 @@ export function createCommitter(options: CommitterOptions): Committer {
 
   const commitOnce = async (force: readonly number[]): Promise<CommitOutcome> => {
     for (const shard of engine.takeDirty()) pending.add(shard);
+    for (const shard of ledger.takeAdvanced()) pending.add(shard);
     for (const shard of force) pending.add(shard);
     const shards = [...pending].filter((shard) => ledger.owns(shard));
     pending.clear();
@@ -135,7 +134,6 @@ export function createCommitter(options: CommitterOptions): Committer {
   };
 
   return {
-    markDirty: (shard) => pending.add(shard),
     commit(force = []) {
       const next = chain.then(() => commitOnce(force));
       chain = next.catch(() => undefined);

@@ -86,35 +86,16 @@ export function runProcessSession(
   const applyBatch = (seq: number, window: string, batch: Batch, sourceId: string, originSeq: number) => {
     const shards = engine.shardsOf(window, batch);
     // De-duplicate: a row whose shard already applied this origin is skipped.
-    let keep: Uint32Array | undefined;
-    let kept = 0;
-    if (sourceId !== "") {
-      for (let row = 0; row < batch.length; row++) {
-        const shard = shards[row]!;
-        const fresh = !ledger.owns(shard) || ledger.isNew(shard, sourceId, originSeq);
-        if (fresh) {
-          if (keep) keep[kept] = row;
-          kept++;
-        } else if (!keep) {
-          keep = new Uint32Array(batch.length);
-          for (let i = 0; i < row; i++) keep[i] = i;
-        }
-      }
-    }
+    const keep = sourceId === "" ? undefined : ledger.newRows(shards, sourceId, originSeq);
     let input = batch;
     let inputShards = shards;
     if (keep) {
-      input = selectRows(batch, keep, kept);
-      inputShards = new Uint32Array(kept);
-      for (let i = 0; i < kept; i++) inputShards[i] = shards[keep[i]!]!;
+      input = selectRows(batch, keep, keep.length);
+      inputShards = new Uint32Array(keep.length);
+      for (let i = 0; i < keep.length; i++) inputShards[i] = shards[keep[i]!]!;
     }
     const result = input.length > 0 ? engine.apply(window, input, inputShards) : { outputs: [], rejected: [] };
-    if (sourceId !== "") {
-      for (let i = 0; i < inputShards.length; i++) {
-        const shard = inputShards[i]!;
-        if (ledger.owns(shard) && ledger.advance(shard, sourceId, originSeq)) committer.markDirty(shard);
-      }
-    }
+    if (sourceId !== "") ledger.advance(inputShards, sourceId, originSeq);
     publish(result, sourceId === "" ? undefined : { sourceId, seq: originSeq });
     context.onApplied?.(window, input.length - result.rejected.length, result.rejected.length);
     if (result.rejected.length > 0) {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createShardLedger } from "./shard-ledger.js";
 
+const rows = (...shards: number[]) => Uint32Array.from(shards);
+
 describe("shard ledger", () => {
   it("owns acquired shards under their epoch, starting from the stored watermarks", () => {
     const ledger = createShardLedger();
@@ -11,36 +13,44 @@ describe("shard ledger", () => {
     expect(ledger.owns(4)).toBe(false);
     expect(ledger.epochOf(3)).toBe(8);
     expect(ledger.epochOf(4)).toBeUndefined();
-    expect(ledger.isNew(4095, "a", 10)).toBe(false);
-    expect(ledger.isNew(4095, "a", 11)).toBe(true);
-    expect(ledger.isNew(3, "a", 1)).toBe(true);
+    // Rows 0 and 2 are on shard 4095, which applied origin a:10 already.
+    expect([...ledger.newRows(rows(4095, 3, 4095, 4), "a", 10)!]).toEqual([1, 3]);
+    expect(ledger.newRows(rows(4095, 3, 4095, 4), "a", 11)).toBeUndefined();
+    expect(ledger.newRows(rows(4095), "b", 1)).toBeUndefined();
     expect(ledger.watermarksOf(4095)).toEqual({ a: 10 });
     expect(ledger.watermarksOf(3)).toEqual({});
   });
 
-  it("raises a watermark only upwards and says whether it moved", () => {
+  it("raises watermarks only upwards, on owned shards, and lists each moved shard once", () => {
     const ledger = createShardLedger();
     ledger.acquire(5, 1, {});
-    expect(ledger.advance(5, "a", 3)).toBe(true);
-    expect(ledger.advance(5, "a", 3)).toBe(false);
-    expect(ledger.advance(5, "a", 2)).toBe(false);
-    expect(ledger.advance(5, "b", 1)).toBe(true);
-    expect(ledger.isNew(5, "a", 3)).toBe(false);
-    expect(ledger.isNew(5, "a", 4)).toBe(true);
+    ledger.acquire(6, 1, {});
+    ledger.advance(rows(5, 6, 5, 7), "a", 3);
+    expect(ledger.takeAdvanced()).toEqual([5, 6]);
+    expect(ledger.takeAdvanced()).toEqual([]);
+    ledger.advance(rows(5), "a", 3);
+    ledger.advance(rows(5), "a", 2);
+    expect(ledger.takeAdvanced()).toEqual([]);
+    ledger.advance(rows(5), "b", 1);
+    expect(ledger.takeAdvanced()).toEqual([5]);
+    expect([...ledger.newRows(rows(5, 6, 7), "a", 3)!]).toEqual([2]);
+    expect(ledger.newRows(rows(5, 6, 7), "a", 4)).toBeUndefined();
     expect(ledger.watermarksOf(5)).toEqual({ a: 3, b: 1 });
+    expect(ledger.watermarksOf(7)).toEqual({});
   });
 
   it("forgets a released shard's watermarks, and a re-acquired shard starts from the stored ones", () => {
     const ledger = createShardLedger();
     ledger.acquire(9, 1, {});
-    ledger.advance(9, "a", 5);
+    ledger.advance(rows(9), "a", 5);
     ledger.release(9);
     expect(ledger.owns(9)).toBe(false);
     expect(ledger.owned()).toEqual([]);
-    expect(ledger.isNew(9, "a", 1)).toBe(true);
+    expect(ledger.takeAdvanced()).toEqual([]);
+    expect(ledger.newRows(rows(9), "a", 1)).toBeUndefined();
     ledger.acquire(9, 2, { a: 4 });
     expect(ledger.watermarksOf(9)).toEqual({ a: 4 });
-    expect(ledger.isNew(9, "a", 4)).toBe(false);
-    expect(ledger.isNew(9, "a", 5)).toBe(true);
+    expect([...ledger.newRows(rows(9, 9), "a", 4)!]).toEqual([]);
+    expect(ledger.newRows(rows(9), "a", 5)).toBeUndefined();
   });
 });

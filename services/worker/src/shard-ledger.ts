@@ -11,13 +11,19 @@ export interface ShardLedger {
   epochOf(shard: number): number | undefined;
   /** Shards owned, ascending. */
   owned(): number[];
-  /** True when `seq` from `sourceId` is above the shard's watermark (not applied yet). */
-  isNew(shard: number, sourceId: string, seq: number): boolean;
   /**
-   * Raise the shard's watermark for `sourceId` to `seq`.
-   * @returns whether it moved (false when it already was at `seq` or above).
+   * The rows of a batch from origin (`sourceId`, `seq`) not applied yet, given each row's shard: a
+   * row is new when its shard is not owned here or the origin is above the shard's watermark.
+   * @returns undefined when every row is new (the common case), else the new rows' indexes.
    */
-  advance(shard: number, sourceId: string, seq: number): boolean;
+  newRows(shards: Uint32Array, sourceId: string, seq: number): Uint32Array | undefined;
+  /**
+   * Raise the watermark for `sourceId` to `seq` on every owned shard of `shards` (shards not
+   * owned are skipped). Shards whose watermark moved are kept for {@link takeAdvanced}.
+   */
+  advance(shards: Uint32Array, sourceId: string, seq: number): void;
+  /** Owned shards whose watermark moved since the last call (each once), and forgets them. */
+  takeAdvanced(): number[];
   /** The shard's watermarks as a plain object. */
   watermarksOf(shard: number): Record<string, number>;
 }
@@ -26,14 +32,17 @@ export interface ShardLedger {
 const NONE = -1;
 
 /**
- * Creates an empty {@link ShardLedger}. Shards index typed arrays (ownership, epochs, and one
- * watermark array per source), so the per-row checks of a batch are array reads, not lookups in
- * nested maps.
+ * Creates an empty {@link ShardLedger}. Shards index typed arrays (ownership, epochs, one
+ * watermark array per source, and a moved flag), so the per-row checks of a batch are array reads
+ * in one loop, not lookups in nested maps or a call per row.
  */
 export function createShardLedger(): ShardLedger {
   let owned = new Uint8Array(0);
   let epochs = new Float64Array(0);
   let count = 0;
+  // Shards whose watermark moved since takeAdvanced: a flag per shard and the list, in move order.
+  let moved = new Uint8Array(0);
+  let advanced: number[] = [];
   const marks = new Map<string, Float64Array>();
   // The source of the batch being applied, looked up once instead of once per row.
   let lastSource: string | undefined;
@@ -67,6 +76,9 @@ export function createShardLedger(): ShardLedger {
         const grownEpochs = new Float64Array(size);
         grownEpochs.set(epochs);
         epochs = grownEpochs;
+        const grownMoved = new Uint8Array(size);
+        grownMoved.set(moved);
+        moved = grownMoved;
       }
       if (owned[shard] !== 1) count++;
       owned[shard] = 1;
@@ -89,18 +101,45 @@ export function createShardLedger(): ShardLedger {
       }
       return shards;
     },
-    isNew(shard, sourceId, seq) {
+    newRows(shards, sourceId, seq) {
       const array = sourceId === lastSource ? lastMarks : marks.get(sourceId);
-      if (array === undefined || shard >= array.length) return true;
-      const mark = array[shard] as number;
-      return mark === NONE || seq > mark;
+      if (array === undefined) return undefined;
+      let rows: Uint32Array | undefined;
+      let kept = 0;
+      for (let row = 0; row < shards.length; row++) {
+        const shard = shards[row] as number;
+        // A shard beyond the marks has none; a released shard's mark is NONE.
+        const mark = shard < array.length && owned[shard] === 1 ? (array[shard] as number) : NONE;
+        if (mark === NONE || seq > mark) {
+          if (rows !== undefined) rows[kept] = row;
+          kept++;
+        } else if (rows === undefined) {
+          rows = new Uint32Array(shards.length);
+          for (let i = 0; i < row; i++) rows[i] = i;
+        }
+      }
+      return rows?.subarray(0, kept);
     },
-    advance(shard, sourceId, seq) {
-      const array = marksOf(sourceId, shard);
-      const mark = array[shard] as number;
-      if (mark !== NONE && mark >= seq) return false;
-      array[shard] = seq;
-      return true;
+    advance(shards, sourceId, seq) {
+      let array: Float64Array | undefined;
+      for (let row = 0; row < shards.length; row++) {
+        const shard = shards[row] as number;
+        if (shard >= owned.length || owned[shard] !== 1) continue;
+        if (array === undefined || shard >= array.length) array = marksOf(sourceId, shard);
+        const mark = array[shard] as number;
+        if (mark !== NONE && mark >= seq) continue;
+        array[shard] = seq;
+        if (moved[shard] === 0) {
+          moved[shard] = 1;
+          advanced.push(shard);
+        }
+      }
+    },
+    takeAdvanced() {
+      const shards = advanced.filter((shard) => owned[shard] === 1);
+      for (const shard of advanced) moved[shard] = 0;
+      advanced = [];
+      return shards;
     },
     watermarksOf(shard) {
       const result: Record<string, number> = {};

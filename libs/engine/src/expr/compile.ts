@@ -1,6 +1,6 @@
 import { allocateValues, type Column, type FieldType } from "@espmesh/events";
+import { float64s, uint8s } from "@espmesh/events/internal";
 import type { SourcePosition } from "../errors.js";
-import { bytes, float64s } from "../runtime/slab.js";
 import type { ExprNode, ValueClass } from "./ast.js";
 import { checkExpression, type ExprScope, type TypedNode } from "./check.js";
 import { parseExpression } from "./parser.js";
@@ -404,7 +404,7 @@ export function vecToColumnAt(vec: Vec, n: number, type: FieldType, rows: Uint32
     const num = vec.num;
     for (let k = 0; k < n; k++) values[rows[k]!] = num[k]!;
     if (!vec.anyNull) return { type, values, nulls: undefined };
-    const nulls = bytes((length + 7) >>> 3);
+    const nulls = uint8s((length + 7) >>> 3);
     for (let k = 0; k < n; k++) {
       if (vec.nulls[k] !== 1) continue;
       const row = rows[k]!;

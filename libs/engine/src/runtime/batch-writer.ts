@@ -7,7 +7,7 @@ import {
   type Schema,
   type Value,
 } from "@espmesh/events";
-import { bytes, float64s, int32s } from "./slab.js";
+import { float64s, int32s, uint8s } from "@espmesh/events/internal";
 import { nullAt } from "./values.js";
 
 const EMPTY = new Uint8Array(0);
@@ -144,14 +144,14 @@ export class BatchWriter {
       to.set(from.subarray(0, n));
       values = to;
     } else {
-      const to = bytes(n);
+      const to = uint8s(n);
       to.set((from as Uint8Array).subarray(0, n));
       values = to;
     }
     const bitmap = this.nulls[c];
     let nulls: Uint8Array | undefined;
     if (bitmap !== undefined) {
-      nulls = bytes((n + 7) >>> 3);
+      nulls = uint8s((n + 7) >>> 3);
       nulls.set(bitmap.subarray(0, nulls.length));
     }
     return { type, values, nulls };
@@ -161,7 +161,7 @@ export class BatchWriter {
   finish(): Batch {
     const n = this.count;
     const columns: Column[] = this.types.map((_, c) => this.finishColumn(c, n));
-    const opcodes = bytes(n);
+    const opcodes = uint8s(n);
     opcodes.set(this.opcodes.subarray(0, n));
     const batch: Batch = { schema: this.schema, length: n, opcodes, columns };
     this.count = 0;

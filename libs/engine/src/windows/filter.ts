@@ -1,10 +1,10 @@
 import { Opcode } from "@espmesh/events";
+import { uint32s } from "@espmesh/events/internal";
 import type { CompiledExpr } from "../expr/compile.js";
 import { isTrue } from "../expr/compile.js";
 import type { ExprText, WindowModel } from "../model/project-model.js";
 import { BatchWriter } from "../runtime/batch-writer.js";
 import { ArrayShards, type Flow, SelectedShards, selectedFlow } from "../runtime/flow.js";
-import { uint32s } from "../runtime/slab.js";
 import { compileSpecExpr, exprToYaml, inheritLineage, schemaScope, specExpr, windowError } from "./common.js";
 import type { WindowKind, WindowOperator } from "./window-kind.js";
 

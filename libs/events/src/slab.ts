@@ -1,10 +1,10 @@
 /**
  * Small typed arrays cut from shared slabs. Every typed array of more than 64 bytes gets its own
  * buffer outside the JavaScript heap, and allocating one costs about as much as processing a few
- * hundred events; operators make several per batch (a selection, a computed column, the columns
- * of what they emit). Arrays up to {@link SLAB_MAX} bytes are instead carved, zero-filled, from a
- * slab that is used once front to back and never reused: it is freed when the last array cut from
- * it is. An array kept alive keeps its slab (at most {@link SLAB_BYTES}) alive.
+ * hundred events; decoding a batch makes one per column and the engine's operators several more
+ * (a selection, a computed column, the columns of what they emit). Arrays up to {@link SLAB_MAX}
+ * bytes are instead carved, zero-filled, from a slab that is used once front to back and never
+ * reused: it is freed when the last array cut from it is. An array kept alive keeps its slab (at most {@link SLAB_BYTES}) alive.
  */
 
 /** Bytes of one slab. */
@@ -52,7 +52,7 @@ export function uint32s(length: number): Uint32Array {
 }
 
 /** A zero-filled Uint8Array of `length` values. */
-export function bytes(length: number): Uint8Array {
+export function uint8s(length: number): Uint8Array {
   if (length <= 64 || length > SLAB_MAX) return new Uint8Array(length);
   const offset = take(length);
   return new Uint8Array(slab, offset, length);
