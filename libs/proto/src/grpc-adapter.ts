@@ -92,16 +92,29 @@ function deserializer(schema: DescMessage): (bytes: Buffer) => unknown {
   return (bytes) => fromBinary(schema, bytes);
 }
 
+/**
+ * Readers of request bytes that replace the generic protobuf-es reader for some methods of a
+ * service (hot paths, e.g. `readPublishRequest`); each must return what `fromBinary` would.
+ */
+export type RequestReaders<S> =
+  S extends GenService<infer T extends GenServiceMethods>
+    ? { [K in keyof T]?: (bytes: Uint8Array) => In<T[K]> }
+    : never;
+
 /** The grpc-js service definition of a protobuf-es service descriptor. */
-export function createServiceDefinition(service: DescService): grpc.ServiceDefinition {
+export function createServiceDefinition<S extends DescService>(
+  service: S,
+  readers?: RequestReaders<S>,
+): grpc.ServiceDefinition {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const custom = (readers ?? {}) as Record<string, ((bytes: Uint8Array) => unknown) | undefined>;
   for (const method of service.methods) {
     definition[method.localName] = {
       path: pathOf(method),
       requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
       responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
       requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
+      requestDeserialize: custom[method.localName] ?? deserializer(method.input),
       responseSerialize: serializer(method.output),
       responseDeserialize: deserializer(method.output),
     };
@@ -244,11 +257,18 @@ function serverHandler(method: DescMethod, handler: AnyHandler): grpc.UntypedHan
   }
 }
 
+/** Options of {@link addService}. */
+export interface AddServiceOptions<S> {
+  /** Hand-written readers for some methods' requests (see {@link RequestReaders}). */
+  readers?: RequestReaders<S>;
+}
+
 /** Registers an implementation of a generated service on a grpc-js server. */
 export function addService<S extends DescService>(
   server: grpc.Server,
   service: S,
   implementation: ServiceImpl<S>,
+  options: AddServiceOptions<S> = {},
 ): void {
   const handlers: grpc.UntypedServiceImplementation = {};
   const impl = implementation as unknown as Record<string, AnyHandler>;
@@ -259,7 +279,7 @@ export function addService<S extends DescService>(
     }
     handlers[method.localName] = serverHandler(method, handler.bind(implementation));
   }
-  server.addService(createServiceDefinition(service), handlers);
+  server.addService(createServiceDefinition(service, options.readers), handlers);
 }
 
 /**

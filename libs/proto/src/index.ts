@@ -1,8 +1,9 @@
 /**
  * @packageDocumentation
  * The espmesh protocol: messages and services generated from `proto/espmesh/v1` by
- * `buf generate` (protoc-gen-es, checked in under `src/gen`), and the one generic adapter that
- * serves and calls any of those services over grpc-js.
+ * `buf generate` (protoc-gen-es, checked in under `src/gen`), the one generic adapter that
+ * serves and calls any of those services over grpc-js, and hand-written readers of the two
+ * requests that carry events (`batch-reader.ts`).
  *
  * 64-bit policy: protobuf-es represents `int64`/`uint64` protocol fields (sequences, epochs,
  * versions) as `bigint`. Code converts them at the boundary with `Number()` / `BigInt()`; none of
@@ -10,6 +11,7 @@
  * as protobuf scalars: they are packed little-endian into `Column.values` (see `@espmesh/events`).
  */
 
+export { readProcessRequest, readPublishRequest } from "./batch-reader.js";
 export * from "./channel.js";
 export * from "./gen/espmesh/v1/balancer_pb.js";
 export * from "./gen/espmesh/v1/control_pb.js";

@@ -113,11 +113,16 @@ class BalancerImpl implements Balancer {
       logger: this.options.logger,
       stopping: this.stopping.signal,
     };
-    pb.addService(this.server, pb.IngestService, {
-      publish: (requests, call) => servePublish(requests, call.signal, publishContext),
-      subscribe: (request, call) => subscribe(request, call.signal, fanIn),
-      queryWindow: (request, call) => queryWindow(request, call.signal, fanIn),
-    });
+    pb.addService(
+      this.server,
+      pb.IngestService,
+      {
+        publish: (requests, call) => servePublish(requests, call.signal, publishContext),
+        subscribe: (request, call) => subscribe(request, call.signal, fanIn),
+        queryWindow: (request, call) => queryWindow(request, call.signal, fanIn),
+      },
+      { readers: { publish: pb.readPublishRequest } },
+    );
     pb.addService(this.server, pb.BalancerService, { stats: () => statsResponse(this) });
     const port = await pb.bindServer(this.server, this.options.listen, this.options.serverCredentials);
     const host = this.options.listen.slice(0, this.options.listen.lastIndexOf(":"));

@@ -1,5 +1,12 @@
 import { encodeBatch } from "@espmesh/events";
-import { addService, bindServer, HealthResponse_Status, shutdownServer, WorkerService } from "@espmesh/proto";
+import {
+  addService,
+  bindServer,
+  HealthResponse_Status,
+  readProcessRequest,
+  shutdownServer,
+  WorkerService,
+} from "@espmesh/proto";
 import { getMeter, MeshError } from "@espmesh/telemetry";
 import * as grpc from "@grpc/grpc-js";
 import { createCommitter } from "./committer.js";
@@ -74,36 +81,41 @@ export function createWorker(options: WorkerOptions): Worker {
     },
   };
 
-  addService(server, WorkerService, {
-    process(requests, call) {
-      if (state !== "running") throw new MeshError("UNAVAILABLE", `worker ${config.id} is ${state}`);
-      const session = runProcessSession(requests, context, call.signal);
-      sessions.add(session);
-      call.signal.addEventListener("abort", () => sessions.delete(session));
-      return session.replies;
+  addService(
+    server,
+    WorkerService,
+    {
+      process(requests, call) {
+        if (state !== "running") throw new MeshError("UNAVAILABLE", `worker ${config.id} is ${state}`);
+        const session = runProcessSession(requests, context, call.signal);
+        sessions.add(session);
+        call.signal.addEventListener("abort", () => sessions.delete(session));
+        return session.replies;
+      },
+      async *subscribe(request, call) {
+        const replicated = engine.isReplicated(request.window);
+        for await (const batch of hub.subscribe(request.window, call.signal)) {
+          yield { batch: encodeBatch(batch, { window: request.window }), replicated };
+        }
+      },
+      snapshot(request) {
+        const { rows, replicated } = engine.query(request.window);
+        return { rows: encodeBatch(rows, { window: request.window }), replicated };
+      },
+      health() {
+        const status =
+          state === "running"
+            ? HealthResponse_Status.SERVING
+            : state === "draining"
+              ? HealthResponse_Status.DRAINING
+              : state === "stopped"
+                ? HealthResponse_Status.STOPPED
+                : HealthResponse_Status.STARTING;
+        return { status, workerId: config.id, project: config.project, shardsOwned: ledger.owned().length };
+      },
     },
-    async *subscribe(request, call) {
-      const replicated = engine.isReplicated(request.window);
-      for await (const batch of hub.subscribe(request.window, call.signal)) {
-        yield { batch: encodeBatch(batch, { window: request.window }), replicated };
-      }
-    },
-    snapshot(request) {
-      const { rows, replicated } = engine.query(request.window);
-      return { rows: encodeBatch(rows, { window: request.window }), replicated };
-    },
-    health() {
-      const status =
-        state === "running"
-          ? HealthResponse_Status.SERVING
-          : state === "draining"
-            ? HealthResponse_Status.DRAINING
-            : state === "stopped"
-              ? HealthResponse_Status.STOPPED
-              : HealthResponse_Status.STARTING;
-      return { status, workerId: config.id, project: config.project, shardsOwned: ledger.owned().length };
-    },
-  });
+    { readers: { process: readProcessRequest } },
+  );
 
   return {
     id: config.id,

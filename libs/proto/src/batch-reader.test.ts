@@ -1,0 +1,129 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { describe, expect, it } from "vitest";
+import {
+  readProcessRequest,
+  readPublishRequest,
+  tryReadProcessRequest,
+  tryReadPublishRequest,
+} from "./batch-reader.js";
+import { type Batch, BatchSchema, FieldType } from "./gen/espmesh/v1/events_pb.js";
+import { PublishRequestSchema } from "./gen/espmesh/v1/ingest_pb.js";
+import { ProcessRequestSchema } from "./gen/espmesh/v1/worker_pb.js";
+
+/** A small deterministic generator (tests must repeat). */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function bytesOf(next: () => number, length: number): Uint8Array {
+  return Uint8Array.from({ length }, () => Math.floor(next() * 256));
+}
+
+/** A batch with every field the reader knows, each present or left at its default at random. */
+function randomBatch(next: () => number, index: number): Batch {
+  const count = Math.floor(next() * 40);
+  const pick = () => next() < 0.6;
+  return create(BatchSchema, {
+    window: pick() ? `trades-${index % 3}` : "",
+    schemaFingerprint: pick() ? `fp${index % 2}` : "",
+    ...(pick() ? { schema: { fields: [{ name: "id", type: FieldType.INT64, key: true }, { name: "sym" }] } } : {}),
+    count,
+    opcodes: bytesOf(next, count),
+    columns: Array.from({ length: Math.floor(next() * 4) }, () => ({
+      values: bytesOf(next, Math.floor(next() * 64)),
+      lengths: pick() ? bytesOf(next, count * 4) : new Uint8Array(0),
+      nulls: pick() ? bytesOf(next, Math.ceil(count / 8)) : new Uint8Array(0),
+    })),
+    ...(pick()
+      ? {
+          origin: {
+            sourceId: pick() ? `publisher-é-${index % 4}` : "",
+            seq: BigInt(Math.floor(next() * Number.MAX_SAFE_INTEGER)),
+          },
+        }
+      : {}),
+    traceContext: pick() ? { traceparent: `00-${index}-01`, tracestate: "a=b" } : {},
+  });
+}
+
+/** Bytes as grpc-js hands them to a reader. */
+const received = (bytes: Uint8Array) => Buffer.from(bytes);
+
+describe("PublishRequest reader", () => {
+  it("reads 300 random requests exactly as protobuf-es does, in one pass", () => {
+    const next = random(7);
+    for (let i = 0; i < 300; i++) {
+      const request = create(PublishRequestSchema, {
+        project: next() < 0.8 ? `orders-${i % 2}` : "",
+        ...(next() < 0.9 ? { batch: randomBatch(next, i) } : {}),
+      });
+      const bytes = received(toBinary(PublishRequestSchema, request));
+      const expected = fromBinary(PublishRequestSchema, bytes);
+      expect(tryReadPublishRequest(bytes), `request ${i}`).toEqual(expected);
+      expect(readPublishRequest(bytes)).toEqual(expected);
+    }
+  });
+
+  it("leaves what it does not read in one pass to protobuf-es: unknown fields, a repeated batch, a seq past 2^53", () => {
+    const batch = toBinary(BatchSchema, randomBatch(random(3), 1));
+    const unknownField = new BinaryWriter()
+      .tag(1, WireType.LengthDelimited)
+      .string("p")
+      .tag(9, WireType.Varint)
+      .uint32(5);
+    const twoBatches = new BinaryWriter()
+      .tag(2, WireType.LengthDelimited)
+      .bytes(batch)
+      .tag(2, WireType.LengthDelimited)
+      .bytes(toBinary(BatchSchema, create(BatchSchema, { window: "second", count: 0 })));
+    const bigSeq = toBinary(
+      PublishRequestSchema,
+      create(PublishRequestSchema, { batch: { origin: { sourceId: "s", seq: 2n ** 60n } } }),
+    );
+    for (const bytes of [unknownField.finish(), twoBatches.finish(), bigSeq].map(received)) {
+      expect(tryReadPublishRequest(bytes)).toBeUndefined();
+      expect(readPublishRequest(bytes)).toEqual(fromBinary(PublishRequestSchema, bytes));
+    }
+    expect(readPublishRequest(received(bigSeq)).batch?.origin?.seq).toBe(2n ** 60n);
+  });
+
+  it("rejects truncated bytes as protobuf-es does", () => {
+    const bytes = toBinary(PublishRequestSchema, create(PublishRequestSchema, { batch: randomBatch(random(5), 2) }));
+    const truncated = received(bytes.subarray(0, bytes.length - 3));
+    expect(() => fromBinary(PublishRequestSchema, truncated)).toThrow();
+    expect(() => readPublishRequest(truncated)).toThrow();
+  });
+});
+
+describe("ProcessRequest reader", () => {
+  it("reads batch requests exactly as protobuf-es does, in one pass", () => {
+    const next = random(11);
+    for (let i = 0; i < 200; i++) {
+      const request = create(ProcessRequestSchema, {
+        kind: { case: "batch", value: { seq: BigInt(i), ...(next() < 0.95 ? { batch: randomBatch(next, i) } : {}) } },
+      });
+      const bytes = received(toBinary(ProcessRequestSchema, request));
+      const expected = fromBinary(ProcessRequestSchema, bytes);
+      expect(tryReadProcessRequest(bytes), `request ${i}`).toEqual(expected);
+      expect(readProcessRequest(bytes)).toEqual(expected);
+    }
+  });
+
+  it("leaves the other cases (open, acquire, release) to protobuf-es", () => {
+    const requests = [
+      create(ProcessRequestSchema, { kind: { case: "open", value: { project: "p", shardCount: 4096 } } }),
+      create(ProcessRequestSchema, { kind: { case: "acquire", value: { shards: [1, 2, 4095], epoch: 3n } } }),
+      create(ProcessRequestSchema, { kind: { case: "release", value: { shards: [7], epoch: 4n } } }),
+    ];
+    for (const request of requests) {
+      const bytes = received(toBinary(ProcessRequestSchema, request));
+      expect(tryReadProcessRequest(bytes)).toBeUndefined();
+      expect(readProcessRequest(bytes)).toEqual(request);
+    }
+  });
+});
