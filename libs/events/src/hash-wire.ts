@@ -7,6 +7,7 @@
  */
 import { bitIsSet } from "./columns.js";
 import { finish, mix, SEED, TAG_INT, TAG_NULL, TAG_STRING } from "./hash.js";
+import { uint32s } from "./slab.js";
 import type { FieldType } from "./types.js";
 import { LITTLE_ENDIAN, unpackFixed, wireWords } from "./wire.js";
 
@@ -140,7 +141,7 @@ export function hashWireRows(
     if (!read) return undefined;
   }
   const fields = columns.length;
-  const result = out !== undefined && out.length >= count ? out.subarray(0, count) : new Uint32Array(count);
+  const result = out !== undefined && out.length >= count ? out.subarray(0, count) : uint32s(count);
   for (let r = 0; r < count; r++) result[r] = finish(hashes[r] as number, fields);
   return result;
 }

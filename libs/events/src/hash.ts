@@ -20,6 +20,7 @@
 import { BAD, COERCERS, EXPECTED } from "./coerce.js";
 import { bitIsSet } from "./columns.js";
 import { invalidArgument } from "./errors.js";
+import { uint32s } from "./slab.js";
 import type { Batch, Column, FieldType, InputValue } from "./types.js";
 
 /** Start state of a key hash (shared with `hash-wire.ts`). */
@@ -135,7 +136,7 @@ export function hashRow(batch: Batch, fieldIndexes: readonly number[], row: numb
 export function hashRows(batch: Batch, fieldIndexes: readonly number[], out?: Uint32Array): Uint32Array {
   checkFields(batch, fieldIndexes);
   const n = batch.length;
-  const hashes = out !== undefined && out.length >= n ? out : new Uint32Array(n);
+  const hashes = out !== undefined && out.length >= n ? out : uint32s(n);
   hashes.fill(SEED >>> 0, 0, n);
   for (const index of fieldIndexes) {
     const column = batch.columns[index] as Column;

@@ -1,4 +1,5 @@
 import { type Batch, hashRows } from "@espmesh/events";
+import { uint32s } from "@espmesh/events/internal";
 import { MeshError } from "@espmesh/telemetry";
 import { diffOwnership, type ShardMove, type ShardOwnership, sortMemberIds } from "./ownership.js";
 import { selectionsOfSubset, splitByTarget } from "./split.js";
@@ -85,7 +86,7 @@ export abstract class ShardedPolicy implements RoutingPolicy {
       throw new MeshError("INVALID_ARGUMENT", `route got ${shards.length} shards for a batch of ${length} rows`);
     }
     if (rows !== undefined) {
-      const gathered = new Uint32Array(count);
+      const gathered = uint32s(count);
       for (let i = 0; i < count; i++) gathered[i] = shards[rows[i] as number] as number;
       shards = gathered;
     }

@@ -1,3 +1,4 @@
+import { uint32s } from "@espmesh/events/internal";
 import type { RouteResult, RowSelection } from "./types.js";
 
 let identityRows = new Uint32Array(0);
@@ -63,7 +64,7 @@ export function splitByTarget(targets: Int32Array, count: number, targetCount: n
   }
   for (let t = 1; t < size; t++) counts[t] = (counts[t] as number) + (counts[t - 1] as number);
   // counts[t + 1] is now the start of target t (t = -1 … targetCount - 1).
-  const rows = new Uint32Array(count);
+  const rows = uint32s(count);
   const fill = fillScratch;
   for (let t = 0; t <= targetCount; t++) fill[t] = counts[t] as number;
   for (let r = 0; r < count; r++) {

@@ -15,7 +15,7 @@ import {
   type Schema,
   type SchemaCache,
 } from "@espmesh/events";
-import { bitmapBytes, LITTLE_ENDIAN } from "@espmesh/events/internal";
+import { bitmapBytes, LITTLE_ENDIAN, uint32s } from "@espmesh/events/internal";
 import type * as pb from "@espmesh/proto";
 import { MeshError } from "@espmesh/telemetry";
 
@@ -140,7 +140,7 @@ export function offsetsOf(column: pb.Column): Uint32Array {
   if (offsets !== undefined) return offsets;
   const bytes = column.lengths;
   const count = bytes.byteLength >>> 2;
-  offsets = new Uint32Array(count + 1);
+  offsets = uint32s(count + 1);
   if (LITTLE_ENDIAN && (bytes.byteOffset & 3) === 0) {
     const lengths = new Uint32Array(bytes.buffer, bytes.byteOffset, count);
     for (let i = 0; i < count; i++) offsets[i + 1] = (offsets[i] as number) + (lengths[i] as number);

@@ -270,9 +270,9 @@ class EngineImpl implements Engine {
 
   shardsOf(window: string, batch: Batch): Uint32Array {
     const node = this.sourceNode(window);
-    const hashes = hashRows(batch, this.options.routing.get(node.window.name)!);
-    const shards = new Uint32Array(hashes.length);
-    for (let i = 0; i < hashes.length; i++) shards[i] = hashes[i]! % this.shardCount;
+    // The hashes are a new array: turned into shards in place.
+    const shards = hashRows(batch, this.options.routing.get(node.window.name)!);
+    for (let i = 0; i < shards.length; i++) shards[i] = shards[i]! % this.shardCount;
     return shards;
   }
 
