@@ -5,7 +5,8 @@
  * - balancer: client → balancer (`services/balancer/src/main.ts`) → 2 workers; the client counts
  *   events whose origin was acked, i.e. committed by every worker it reached. Once with the
  *   default policy (consistent-hash on `id`: decode, hash, split, re-encode) and once with
- *   round-robin (whole batches forwarded as received).
+ *   round-robin (whole batches forwarded as received). The client asks for coalesced acks, as
+ *   the SDK does (clean acks several to a response).
  * - direct (baseline): client → 1 worker over its Process stream, counting `Committed`.
  *
  * Workers: with BENCH_WORKER=engine (the default when `services/worker` is present) the real
@@ -248,7 +249,8 @@ async function throughBalancer(policy: "consistent-hash" | "round-robin"): Promi
     ESPMESH_BALANCER_ADDRESS: "127.0.0.1:0",
     ESPMESH_LOG_LEVEL: "info",
   });
-  const client = pb.createServiceClient(pb.IngestService, address);
+  // As the SDK does: requests written in one pass.
+  const client = pb.createServiceClient(pb.IngestService, address, { writers: { publish: pb.writePublishRequest } });
   try {
     return await run(async (tracker) => {
       const gate = credits();
@@ -256,12 +258,15 @@ async function throughBalancer(policy: "consistent-hash" | "round-robin"): Promi
         for (let seq = 1; tracker.more(); seq++) {
           await gate.take();
           tracker.sent(seq);
-          yield { project: "bench", batch: withOrigin(seq) };
+          yield { project: "bench", batch: withOrigin(seq), coalesceAcks: true };
         }
       }
       for await (const response of client.publish(requests())) {
+        for (const origin of response.acked) tracker.acked(Number(origin.seq), BATCH);
+        gate.give(response.acked.length);
+        if (response.origin === undefined) continue;
         if (response.result.case !== "ack") throw new Error(`publish failed: ${JSON.stringify(response.result.value)}`);
-        tracker.acked(Number(response.origin?.seq ?? 0n), response.result.value.accepted);
+        tracker.acked(Number(response.origin.seq), response.result.value.accepted);
         gate.give(1);
       }
     });

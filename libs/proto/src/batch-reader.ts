@@ -235,10 +235,16 @@ function readBatch(r: Reader): Batch {
 
 function fastPublishRequest(bytes: Uint8Array): PublishRequest {
   const r = new Reader(bytes, bytes.byteLength);
-  const request: PublishRequest = { $typeName: "espmesh.v1.PublishRequest", project: "", batch: undefined };
+  const request: PublishRequest = {
+    $typeName: "espmesh.v1.PublishRequest",
+    project: "",
+    batch: undefined,
+    coalesceAcks: false,
+  };
   for (let tag = r.tag(); tag !== 0; tag = r.tag()) {
     if (tag === ((1 << 3) | LEN)) request.project = r.string(projectSlot);
     else if (tag === ((2 << 3) | LEN) && request.batch === undefined) request.batch = readBatch(r);
+    else if (tag === ((3 << 3) | VARINT)) request.coalesceAcks = r.varint() !== 0;
     else throw unexpected;
   }
   return request;

@@ -13,6 +13,7 @@ import {
   type DeploymentStatus,
   IngestService,
   type ServiceClient,
+  writePublishRequest,
 } from "@espmesh/proto";
 import { MeshError } from "@espmesh/telemetry";
 import * as grpc from "@grpc/grpc-js";
@@ -79,7 +80,10 @@ export function createClient(options: ClientOptions): EspClient {
   const ingestAt = (address: string) => {
     let client = ingestClients.get(address);
     if (!client) {
-      client = createServiceClient(IngestService, address, channelOptions);
+      client = createServiceClient(IngestService, address, {
+        ...channelOptions,
+        writers: { publish: writePublishRequest },
+      });
       ingestClients.set(address, client);
     }
     return client;

@@ -23,6 +23,8 @@ import type { CompiledPublisherOptions } from "./options.js";
 interface PublishRequestInit {
   readonly project: string;
   readonly batch: ProtoBatch;
+  /** Always set: this publisher reads `PublishResponse.acked`. */
+  readonly coalesceAcks: true;
 }
 
 /**
@@ -99,6 +101,18 @@ export function createPublisher(context: PublisherContext): Publisher {
   const changed = () => new Promise<void>((resolve) => waiters.push(resolve));
 
   const onResponse = (response: PublishResponse) => {
+    // Clean acks coalesced by the balancer: each accepted the whole batch.
+    for (const origin of response.acked) {
+      const entry = unacked.get(Number(origin.seq));
+      if (!entry) continue;
+      unacked.delete(entry.seq);
+      acknowledged += entry.rows;
+    }
+    if (response.origin !== undefined) onOutcome(response);
+    wakeAll();
+  };
+
+  const onOutcome = (response: PublishResponse) => {
     const seq = Number(response.origin?.seq ?? 0n);
     const entry = unacked.get(seq);
     if (!entry) return;
@@ -118,7 +132,6 @@ export function createPublisher(context: PublisherContext): Publisher {
       const bad = response.result.case === "ack" ? response.result.value.badEvents : [];
       if (bad.length > 0) failures.push(publishFailure(window, seq, "INVALID_ARGUMENT", "events rejected", bad));
     }
-    wakeAll();
   };
 
   // One stream at a time; when it breaks, reconnect and send every unacknowledged batch again.
@@ -132,7 +145,7 @@ export function createPublisher(context: PublisherContext): Publisher {
         // The schema rides on the first batch of each stream only; later ones refer to its fingerprint.
         if (schemaSent && request.batch) {
           const { schema: _sent, ...batch } = request.batch;
-          outgoing.push({ project: request.project, batch });
+          outgoing.push({ ...request, batch });
         } else outgoing.push(request);
         schemaSent = true;
       };
@@ -176,6 +189,7 @@ export function createPublisher(context: PublisherContext): Publisher {
     const request: PublishRequestInit = {
       project,
       batch: encodeBatch(batch, { window, origin: { sourceId, seq }, includeSchema: true }),
+      coalesceAcks: true,
     };
     unacked.set(seq, { seq, request, rows: batch.length });
     // A new connection sends every unacknowledged batch, this one included; only an open one needs it sent here.

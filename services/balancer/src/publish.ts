@@ -25,8 +25,9 @@ export interface PublishContext {
 /**
  * Serves one Publish stream: reads batches only while every worker has room (so a full worker
  * slows the publisher through gRPC flow control), checks each against its source window, routes
- * it, and answers each origin once every worker it reached has committed it. The response stream
- * ends after the publisher half-closes and every origin it sent is answered.
+ * it, and answers each origin once every worker it reached has committed it (several clean acks to
+ * a response when the publisher asked for it). The response stream ends after the publisher
+ * half-closes and every origin it sent is answered.
  */
 export function servePublish(
   requests: AsyncIterable<pb.PublishRequest>,
@@ -38,19 +39,45 @@ export function servePublish(
   const schemas = createSchemaCache();
   let outstanding = 0;
   let inputDone = false;
+  // For a publisher that set coalesce_acks: clean acks wait here until the current turn (e.g. one
+  // worker's commit, which answers many origins at once) is done, then go out in one response.
+  let coalesce = false;
+  let acked: pb.Origin[] = [];
+  let flushQueued = false;
+  const flushAcks = () => {
+    flushQueued = false;
+    if (acked.length === 0) return;
+    out.push({ acked });
+    metrics.replies.add(acked.length, { result: "ack" });
+    acked = [];
+  };
+  const end = (error?: MeshError) => {
+    flushAcks();
+    out.end(error);
+  };
   const sink: DeliverySink = {
     reply(response) {
+      if (coalesce && isCleanAck(response)) {
+        acked.push(response.origin);
+        if (!flushQueued) {
+          flushQueued = true;
+          queueMicrotask(flushAcks);
+        }
+        return;
+      }
+      flushAcks();
       out.push(response);
       metrics.replies.add(1, { result: response.result?.case === "ack" ? "ack" : "error" });
     },
     settled() {
       outstanding--;
       context.outstanding.add(-1);
-      if (inputDone && outstanding === 0) out.end();
+      if (inputDone && outstanding === 0) end();
     },
   };
   const stop = AbortSignal.any([signal, context.draining]);
   const ingest = (request: pb.PublishRequest) => {
+    if (request.coalesceAcks) coalesce = true;
     const delivery = admit(request, context, schemas, sink);
     if (delivery === undefined) return;
     outstanding++;
@@ -60,14 +87,20 @@ export function servePublish(
   readRequests(requests, stop, dispatcher, ingest).then(
     () => {
       inputDone = true;
-      if (outstanding === 0) out.end();
+      if (outstanding === 0) end();
     },
     (error: unknown) => {
       inputDone = true;
-      out.end(MeshError.from(error));
+      end(MeshError.from(error));
     },
   );
   return out;
+}
+
+/** An ack whose every event was accepted: what `PublishResponse.acked` can carry. */
+function isCleanAck(response: PublishReply): response is PublishReply & { origin: pb.Origin } {
+  const result = response.result;
+  return response.origin !== undefined && result?.case === "ack" && (result.value.badEvents?.length ?? 0) === 0;
 }
 
 async function readRequests(

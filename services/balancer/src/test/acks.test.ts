@@ -38,6 +38,37 @@ describe("publish acknowledgements", () => {
     expect(m.store.total()).toEqual({ sum: (600 * 599) / 2, count: 600 });
   });
 
+  it("acks several clean origins to a response for a publisher that asks, each exactly once", async () => {
+    mesh = await startMesh({
+      workers: ["w1", "w2"],
+      worker: { commitIntervalMs: 100, badRow: (row) => (row.id === 1234 ? "id 1234 is refused" : undefined) },
+    });
+    await mesh.settled();
+    const coalesceAcks = true;
+    const requests = Array.from({ length: 40 }, (_, i) =>
+      publishRequest(tradeRows(i * 50, 50), i + 1, { coalesceAcks }),
+    );
+    // A refused batch (unknown window) and a batch with a bad event are answered on their own.
+    requests.splice(10, 0, publishRequest(tradeRows(0, 5), 41, { window: "nope", coalesceAcks }));
+    const responses = await publishAll(mesh.client, requests);
+    const acked = responses.flatMap((r) => r.acked.map((origin) => Number(origin.seq)));
+    const answered = responses.filter((r) => r.origin !== undefined);
+    expect(answered.map((r) => [Number(r.origin!.seq), r.result.case])).toEqual(
+      expect.arrayContaining([
+        [41, "error"],
+        [25, "ack"],
+      ]),
+    );
+    expect(answered).toHaveLength(2);
+    const withBad = answered.find((r) => r.result.case === "ack")!.result.value as pb.PublishAck;
+    expect(withBad.accepted).toBe(49);
+    expect(withBad.badEvents.map((event) => [event.row, event.reason])).toEqual([[34, "id 1234 is refused"]]);
+    expect([...acked, 25].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    // Coalesced: far fewer responses than origins (one per worker commit, not one per batch).
+    expect(responses.filter((r) => r.acked.length > 0).length).toBeLessThan(20);
+    expect(mesh.store.total().count).toBe(2000 - 1);
+  });
+
   it("passes the workers' bad events back in the ack, with rows of the published batch", async () => {
     mesh = await startMesh({
       workers: ["w1", "w2"],
@@ -64,6 +95,7 @@ describe("publish acknowledgements", () => {
         window: "trades",
         origin: { sourceId: "test-publisher", seq: 3 },
       }),
+      coalesceAcks: false,
     };
     const responses = await publishAll(mesh.client, [
       publishRequest(tradeRows(0, 5), 1, { project: "other" }),

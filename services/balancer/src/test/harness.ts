@@ -112,13 +112,18 @@ export function tradeRows(from: number, count: number): Row[] {
 export function publishRequest(
   rows: readonly Row[],
   seq: number,
-  options: { window?: string; schema?: Schema; sourceId?: string; project?: string } = {},
+  options: { window?: string; schema?: Schema; sourceId?: string; project?: string; coalesceAcks?: boolean } = {},
 ): pb.PublishRequest {
   const batch = encodeBatch(rowsToBatch(options.schema ?? tradeSchema, rows), {
     window: options.window ?? "trades",
     origin: { sourceId: options.sourceId ?? "test-publisher", seq },
   });
-  return { $typeName: "espmesh.v1.PublishRequest", project: options.project ?? "trades", batch };
+  return {
+    $typeName: "espmesh.v1.PublishRequest",
+    project: options.project ?? "trades",
+    batch,
+    coalesceAcks: options.coalesceAcks ?? false,
+  };
 }
 
 /**

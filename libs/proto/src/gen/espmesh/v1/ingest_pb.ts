@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file espmesh/v1/ingest.proto.
  */
 export const file_espmesh_v1_ingest: GenFile = /*@__PURE__*/
-  fileDesc("Chdlc3BtZXNoL3YxL2luZ2VzdC5wcm90bxIKZXNwbWVzaC52MSJDCg5QdWJsaXNoUmVxdWVzdBIPCgdwcm9qZWN0GAEgASgJEiAKBWJhdGNoGAIgASgLMhEuZXNwbWVzaC52MS5CYXRjaCKRAQoPUHVibGlzaFJlc3BvbnNlEiIKBm9yaWdpbhgBIAEoCzISLmVzcG1lc2gudjEuT3JpZ2luEiUKA2FjaxgCIAEoCzIWLmVzcG1lc2gudjEuUHVibGlzaEFja0gAEikKBWVycm9yGAMgASgLMhguZXNwbWVzaC52MS5QdWJsaXNoRXJyb3JIAEIICgZyZXN1bHQiSAoKUHVibGlzaEFjaxIQCghhY2NlcHRlZBgBIAEoDRIoCgpiYWRfZXZlbnRzGAIgAygLMhQuZXNwbWVzaC52MS5CYWRFdmVudCJXCgxQdWJsaXNoRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEigKCmJhZF9ldmVudHMYAyADKAsyFC5lc3BtZXNoLnYxLkJhZEV2ZW50IkUKEFN1YnNjcmliZVJlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRIOCgZ3aW5kb3cYAiABKAkSEAoIc25hcHNob3QYAyABKAgiNQoRU3Vic2NyaWJlUmVzcG9uc2USIAoFYmF0Y2gYASABKAsyES5lc3BtZXNoLnYxLkJhdGNoIkQKElF1ZXJ5V2luZG93UmVxdWVzdBIPCgdwcm9qZWN0GAEgASgJEg4KBndpbmRvdxgCIAEoCRINCgVsaW1pdBgDIAEoDSI2ChNRdWVyeVdpbmRvd1Jlc3BvbnNlEh8KBHJvd3MYASABKAsyES5lc3BtZXNoLnYxLkJhdGNoMvMBCg1Jbmdlc3RTZXJ2aWNlEkYKB1B1Ymxpc2gSGi5lc3BtZXNoLnYxLlB1Ymxpc2hSZXF1ZXN0GhsuZXNwbWVzaC52MS5QdWJsaXNoUmVzcG9uc2UoATABEkoKCVN1YnNjcmliZRIcLmVzcG1lc2gudjEuU3Vic2NyaWJlUmVxdWVzdBodLmVzcG1lc2gudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJOCgtRdWVyeVdpbmRvdxIeLmVzcG1lc2gudjEuUXVlcnlXaW5kb3dSZXF1ZXN0Gh8uZXNwbWVzaC52MS5RdWVyeVdpbmRvd1Jlc3BvbnNlYgZwcm90bzM", [file_espmesh_v1_events]);
+  fileDesc("Chdlc3BtZXNoL3YxL2luZ2VzdC5wcm90bxIKZXNwbWVzaC52MSJaCg5QdWJsaXNoUmVxdWVzdBIPCgdwcm9qZWN0GAEgASgJEiAKBWJhdGNoGAIgASgLMhEuZXNwbWVzaC52MS5CYXRjaBIVCg1jb2FsZXNjZV9hY2tzGAMgASgIIrQBCg9QdWJsaXNoUmVzcG9uc2USIgoGb3JpZ2luGAEgASgLMhIuZXNwbWVzaC52MS5PcmlnaW4SJQoDYWNrGAIgASgLMhYuZXNwbWVzaC52MS5QdWJsaXNoQWNrSAASKQoFZXJyb3IYAyABKAsyGC5lc3BtZXNoLnYxLlB1Ymxpc2hFcnJvckgAEiEKBWFja2VkGAQgAygLMhIuZXNwbWVzaC52MS5PcmlnaW5CCAoGcmVzdWx0IkgKClB1Ymxpc2hBY2sSEAoIYWNjZXB0ZWQYASABKA0SKAoKYmFkX2V2ZW50cxgCIAMoCzIULmVzcG1lc2gudjEuQmFkRXZlbnQiVwoMUHVibGlzaEVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIoCgpiYWRfZXZlbnRzGAMgAygLMhQuZXNwbWVzaC52MS5CYWRFdmVudCJFChBTdWJzY3JpYmVSZXF1ZXN0Eg8KB3Byb2plY3QYASABKAkSDgoGd2luZG93GAIgASgJEhAKCHNuYXBzaG90GAMgASgIIjUKEVN1YnNjcmliZVJlc3BvbnNlEiAKBWJhdGNoGAEgASgLMhEuZXNwbWVzaC52MS5CYXRjaCJEChJRdWVyeVdpbmRvd1JlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRIOCgZ3aW5kb3cYAiABKAkSDQoFbGltaXQYAyABKA0iNgoTUXVlcnlXaW5kb3dSZXNwb25zZRIfCgRyb3dzGAEgASgLMhEuZXNwbWVzaC52MS5CYXRjaDLzAQoNSW5nZXN0U2VydmljZRJGCgdQdWJsaXNoEhouZXNwbWVzaC52MS5QdWJsaXNoUmVxdWVzdBobLmVzcG1lc2gudjEuUHVibGlzaFJlc3BvbnNlKAEwARJKCglTdWJzY3JpYmUSHC5lc3BtZXNoLnYxLlN1YnNjcmliZVJlcXVlc3QaHS5lc3BtZXNoLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESTgoLUXVlcnlXaW5kb3cSHi5lc3BtZXNoLnYxLlF1ZXJ5V2luZG93UmVxdWVzdBofLmVzcG1lc2gudjEuUXVlcnlXaW5kb3dSZXNwb25zZWIGcHJvdG8z", [file_espmesh_v1_events]);
 
 /**
  * @generated from message espmesh.v1.PublishRequest
@@ -29,6 +29,15 @@ export type PublishRequest = Message<"espmesh.v1.PublishRequest"> & {
    * @generated from field: espmesh.v1.Batch batch = 2;
    */
   batch?: Batch | undefined;
+
+  /**
+   * The publisher reads PublishResponse.acked: origins whose every event was accepted may then
+   * be acknowledged several to a response (one per worker commit instead of one per batch).
+   * Once set on a stream it holds for the rest of the stream.
+   *
+   * @generated from field: bool coalesce_acks = 3;
+   */
+  coalesceAcks: boolean;
 };
 
 /**
@@ -39,12 +48,14 @@ export const PublishRequestSchema: GenMessage<PublishRequest> = /*@__PURE__*/
   messageDesc(file_espmesh_v1_ingest, 0);
 
 /**
- * Outcome of one published origin.
+ * Outcome of one published origin, and (for publishers that set coalesce_acks) of more.
  *
  * @generated from message espmesh.v1.PublishResponse
  */
 export type PublishResponse = Message<"espmesh.v1.PublishResponse"> & {
   /**
+   * Unset when the response only carries `acked`.
+   *
    * @generated from field: espmesh.v1.Origin origin = 1;
    */
   origin?: Origin | undefined;
@@ -69,6 +80,14 @@ export type PublishResponse = Message<"espmesh.v1.PublishResponse"> & {
     value: PublishError;
     case: "error";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * Further origins every worker they went to committed, with all of their events accepted (no
+   * bad events): as if each had its own response with an ack accepting the whole batch.
+   *
+   * @generated from field: repeated espmesh.v1.Origin acked = 4;
+   */
+  acked: Origin[];
 };
 
 /**
