@@ -119,10 +119,17 @@ const batches = Array.from({ length: 16 }, (_, b) =>
   ),
 );
 
-/** Batch `seq` of the rotation with its origin (the wire message is shared, only the origin differs). */
+/**
+ * Batch `seq` of the rotation with its origin (the wire message is shared, only the origin
+ * differs). As the SDK does, only the first batch of a stream carries the schema.
+ */
 function withOrigin(seq: number): pb.Batch {
-  const batch = batches[seq % batches.length]!;
-  return { ...batch, origin: create(pb.OriginSchema, { sourceId: "bench", seq: BigInt(seq) }) };
+  const { schema, ...batch } = batches[seq % batches.length]!;
+  return {
+    ...batch,
+    ...(seq === 1 ? { schema } : {}),
+    origin: create(pb.OriginSchema, { sourceId: "bench", seq: BigInt(seq) }),
+  };
 }
 
 /** CPU seconds a child process used so far (Linux `/proc`, 100 ticks a second; 0 elsewhere). */

@@ -7,7 +7,7 @@ import {
   tryReadProcessRequest,
   tryReadPublishRequest,
 } from "./batch-reader.js";
-import { BatchSchema } from "./gen/espmesh/v1/events_pb.js";
+import { BatchSchema, FieldType } from "./gen/espmesh/v1/events_pb.js";
 import { PublishRequestSchema } from "./gen/espmesh/v1/ingest_pb.js";
 import { ProcessRequestSchema } from "./gen/espmesh/v1/worker_pb.js";
 import { random, randomBatch } from "./testing/random-batch.js";
@@ -52,6 +52,27 @@ describe("PublishRequest reader", () => {
       expect(readPublishRequest(bytes)).toEqual(fromBinary(PublishRequestSchema, bytes));
     }
     expect(readPublishRequest(received(bigSeq)).batch?.origin?.seq).toBe(2n ** 60n);
+  });
+
+  it("reads a schema repeated on every batch, and a changed one", () => {
+    const schemas = [
+      { fields: [{ name: "id", type: FieldType.INT64, key: true }] },
+      { fields: [{ name: "id", type: FieldType.INT64, key: true }] },
+      { fields: [{ name: "id", type: FieldType.INT32, key: true }, { name: "v" }] },
+      { fields: [{ name: "id", type: FieldType.INT64, key: true }] },
+    ];
+    const read = schemas.map((schema) =>
+      readPublishRequest(received(toBinary(PublishRequestSchema, create(PublishRequestSchema, { batch: { schema } })))),
+    );
+    expect(read.map((request) => request.batch?.schema?.fields.map((field) => [field.name, field.type]))).toEqual([
+      [["id", FieldType.INT64]],
+      [["id", FieldType.INT64]],
+      [
+        ["id", FieldType.INT32],
+        ["v", FieldType.UNSPECIFIED],
+      ],
+      [["id", FieldType.INT64]],
+    ]);
   });
 
   it("rejects truncated bytes as protobuf-es does", () => {

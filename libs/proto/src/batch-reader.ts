@@ -8,7 +8,7 @@
  * a nested message repeated, a varint past 2^53, another `ProcessRequest` case) to `fromBinary`.
  */
 import { fromBinary } from "@bufbuild/protobuf";
-import type { Batch, Column, Origin } from "./gen/espmesh/v1/events_pb.js";
+import type { Batch, Column, Origin, Schema } from "./gen/espmesh/v1/events_pb.js";
 import { SchemaSchema } from "./gen/espmesh/v1/events_pb.js";
 import { type PublishRequest, PublishRequestSchema } from "./gen/espmesh/v1/ingest_pb.js";
 import { type ProcessRequest, ProcessRequestSchema } from "./gen/espmesh/v1/worker_pb.js";
@@ -53,6 +53,36 @@ class StringSlot {
   }
 }
 
+/**
+ * The last `Schema` read and its bytes: a publisher may attach the schema to every batch, and
+ * reading it through protobuf-es each time would cost more than the rest of the batch. The
+ * message is shared by the batches that carried the same bytes (nothing in the mesh changes a
+ * received message).
+ */
+class SchemaSlot {
+  private bytes = new Uint8Array(0);
+  private schema: Schema | undefined;
+
+  read(bytes: Uint8Array): Schema {
+    const last = this.bytes;
+    if (this.schema !== undefined && bytes.length === last.length) {
+      let same = true;
+      for (let i = 0; i < bytes.length; i++) {
+        if (bytes[i] !== last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.schema;
+    }
+    const schema = fromBinary(SchemaSchema, bytes);
+    this.bytes = bytes.slice();
+    this.schema = schema;
+    return schema;
+  }
+}
+
+const schemaSlot = new SchemaSlot();
 const windowSlot = new StringSlot();
 const fingerprintSlot = new StringSlot();
 const projectSlot = new StringSlot();
@@ -201,9 +231,9 @@ function readBatch(r: Reader): Batch {
         batch.schemaFingerprint = r.string(fingerprintSlot);
         break;
       case (3 << 3) | LEN: {
-        // Rare (the first batch of a stream): the generic reader; a repeated one would merge.
+        // A repeated schema field would merge: left to the generic reader.
         if (batch.schema !== undefined) throw unexpected;
-        batch.schema = fromBinary(SchemaSchema, r.bytes());
+        batch.schema = schemaSlot.read(r.bytes());
         break;
       }
       case (4 << 3) | VARINT: {
