@@ -256,8 +256,7 @@ async function throughBalancer(policy: "consistent-hash" | "round-robin"): Promi
     ESPMESH_BALANCER_ADDRESS: "127.0.0.1:0",
     ESPMESH_LOG_LEVEL: "info",
   });
-  // As the SDK does: requests written in one pass.
-  const client = pb.createServiceClient(pb.IngestService, address, { writers: { publish: pb.writePublishRequest } });
+  const client = pb.createServiceClient(pb.IngestService, address);
   try {
     return await run(async (tracker) => {
       const gate = credits();

@@ -1,15 +1,10 @@
 /**
- * One-pass writers of the messages that carry event batches: `PublishRequest` (what the SDK, the
- * gateway and the CLI send a balancer), and the parts of a `Batch` around its opcodes and columns
- * that the balancer's process encoder shares. The bytes are those `toBinary` writes for the same
- * message (same fields, same order; tested); a request in a shape the writer does not expect (a
- * partial init object, unknown fields) goes through `toBinary` instead.
+ * The parts of a `Batch` around its opcodes and columns, for one-pass writers of messages that
+ * carry batches (the balancer's process encoder): sized first, then written in the order and with
+ * the bytes `toBinary` writes them (the encoder's tests compare with it byte for byte).
  */
-import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import { type Batch, type Schema, SchemaSchema } from "./gen/espmesh/v1/events_pb.js";
-import { PublishRequestSchema } from "./gen/espmesh/v1/ingest_pb.js";
+import type { Batch } from "./gen/espmesh/v1/events_pb.js";
 import {
-  carve,
   encodeUtf8,
   messageSize,
   omittableSize,
@@ -18,7 +13,7 @@ import {
   utf8Of,
   VARINT,
   varintSize,
-  WireWriter,
+  type WireWriter,
 } from "./wire-writer.js";
 
 type TraceEntry = readonly [key: Uint8Array, value: Uint8Array, size: number];
@@ -37,18 +32,6 @@ export interface BatchFrame {
   readonly trace: readonly TraceEntry[];
   /** Bytes of all of the above as fields of the batch. */
   readonly size: number;
-}
-
-const encodedSchemas = new WeakMap<Schema, Uint8Array>();
-
-/** The encoded `Schema` message (cached per schema object: publishers reuse theirs). */
-export function encodedSchema(schema: Schema): Uint8Array {
-  let bytes = encodedSchemas.get(schema);
-  if (bytes === undefined) {
-    bytes = toBinary(SchemaSchema, schema);
-    encodedSchemas.set(schema, bytes);
-  }
-  return bytes;
 }
 
 /**
@@ -113,72 +96,4 @@ export function writeBatchTail(w: WireWriter, frame: BatchFrame): void {
     w.always(1, key);
     w.always(2, value);
   }
-}
-
-/** Whether a request is a complete message the one-pass writer handles (else `toBinary`). */
-function isComplete(request: MessageInitShape<typeof PublishRequestSchema>): boolean {
-  if ("$unknown" in request || typeof request.project !== "string") return false;
-  const batch = request.batch as Partial<Batch> | undefined;
-  if (batch === undefined) return true;
-  if (batch.$typeName !== "espmesh.v1.Batch" || "$unknown" in batch) return false;
-  if (typeof batch.window !== "string" || typeof batch.schemaFingerprint !== "string") return false;
-  if (typeof batch.count !== "number" || !(batch.opcodes instanceof Uint8Array)) return false;
-  if (!Array.isArray(batch.columns) || typeof batch.traceContext !== "object") return false;
-  if (batch.schema !== undefined && batch.schema.$typeName !== "espmesh.v1.Schema") return false;
-  if (batch.origin !== undefined && (typeof batch.origin.sourceId !== "string" || typeof batch.origin.seq !== "bigint"))
-    return false;
-  return batch.columns.every(
-    (column) =>
-      column.values instanceof Uint8Array && column.lengths instanceof Uint8Array && column.nulls instanceof Uint8Array,
-  );
-}
-
-/**
- * The bytes of a `PublishRequest`: the same as `toBinary(PublishRequestSchema, create(…, request))`,
- * written in one pass when the request holds a complete `Batch` message (as `encodeBatch` makes).
- */
-export function writePublishRequest(request: MessageInitShape<typeof PublishRequestSchema>): Uint8Array {
-  if (!isComplete(request)) return toBinary(PublishRequestSchema, create(PublishRequestSchema, request));
-  const project = utf8Of(request.project ?? "");
-  const batch = request.batch as Batch | undefined;
-  let size = omittableSize(project.byteLength) + (request.coalesceAcks === true ? 2 : 0);
-  let frame: BatchFrame | undefined;
-  let batchSize = 0;
-  if (batch !== undefined) {
-    const schema = batch.schema === undefined ? undefined : encodedSchema(batch.schema);
-    frame = planBatchFrame(batch, batch.count, batch.schemaFingerprint, schema);
-    batchSize = frame.size + omittableSize(batch.opcodes.byteLength);
-    for (const column of batch.columns) {
-      batchSize += messageSize(
-        omittableSize(column.values.byteLength) +
-          omittableSize(column.lengths.byteLength) +
-          omittableSize(column.nulls.byteLength),
-      );
-    }
-    size += messageSize(batchSize);
-  }
-  const w = new WireWriter(carve(size));
-  w.omittable(1, project);
-  if (batch !== undefined && frame !== undefined) {
-    w.header(2, batchSize);
-    writeBatchHead(w, frame);
-    w.omittable(5, batch.opcodes);
-    for (const column of batch.columns) {
-      w.header(
-        6,
-        omittableSize(column.values.byteLength) +
-          omittableSize(column.lengths.byteLength) +
-          omittableSize(column.nulls.byteLength),
-      );
-      w.omittable(1, column.values);
-      w.omittable(2, column.lengths);
-      w.omittable(3, column.nulls);
-    }
-    writeBatchTail(w, frame);
-  }
-  if (request.coalesceAcks === true) {
-    w.tag(3, VARINT);
-    w.varint(1);
-  }
-  return w.done();
 }

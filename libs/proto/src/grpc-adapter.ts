@@ -67,19 +67,8 @@ export type ServiceClient<S> = (S extends GenService<infer T extends GenServiceM
   ? { [K in keyof T]: MethodCaller<T[K]> }
   : never) & { close(): void; readonly channel: grpc.Client };
 
-/**
- * Writers of request bytes that replace the generic protobuf-es writer for some methods of a
- * service (hot paths, e.g. `writePublishRequest`); each must write what `toBinary` would.
- */
-export type RequestWriters<S> =
-  S extends GenService<infer T extends GenServiceMethods>
-    ? { [K in keyof T]?: (request: InInit<T[K]>) => Uint8Array }
-    : never;
-
 /** Options of {@link createServiceClient}. */
-export interface ServiceClientOptions<S = DescService> {
-  /** Hand-written writers for some methods' requests (see {@link RequestWriters}). */
-  writers?: RequestWriters<S>;
+export interface ServiceClientOptions {
   /** @default grpc.credentials.createInsecure() */
   credentials?: grpc.ChannelCredentials;
   /** grpc-js channel options, e.g. keepalive. */
@@ -394,9 +383,8 @@ async function pump(
 export function createServiceClient<S extends DescService>(
   service: S,
   address: string,
-  options: ServiceClientOptions<S> = {},
+  options: ServiceClientOptions = {},
 ): ServiceClient<S> {
-  const writers = (options.writers ?? {}) as Record<string, ((request: unknown) => Uint8Array) | undefined>;
   const channel = new grpc.Client(
     address,
     options.credentials ?? grpc.credentials.createInsecure(),
@@ -405,7 +393,7 @@ export function createServiceClient<S extends DescService>(
   const client: Record<string, unknown> = { channel, close: () => channel.close() };
   for (const method of service.methods) {
     const path = pathOf(method);
-    const serialize = serializer(method.input, writers[method.localName]);
+    const serialize = serializer(method.input);
     const deserialize = deserializer(method.output);
     switch (method.methodKind) {
       case "unary":

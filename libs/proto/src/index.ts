@@ -3,8 +3,8 @@
  * The espmesh protocol: messages and services generated from `proto/espmesh/v1` by
  * `buf generate` (protoc-gen-es, checked in under `src/gen`), the one generic adapter that
  * serves and calls any of those services over grpc-js, and hand-written readers of the two
- * requests that carry events and one-pass writers of the messages that do (`batch-reader.ts`,
- * `batch-writer.ts`, `wire-writer.ts`).
+ * requests that carry events, with helpers for one-pass writers of batch messages
+ * (`batch-reader.ts`, `batch-writer.ts`, `wire-writer.ts`).
  *
  * 64-bit policy: protobuf-es represents `int64`/`uint64` protocol fields (sequences, epochs,
  * versions) as `bigint`. Code converts them at the boundary with `Number()` / `BigInt()`; none of
@@ -13,13 +13,7 @@
  */
 
 export { readProcessRequest, readPublishRequest } from "./batch-reader.js";
-export {
-  type BatchFrame,
-  planBatchFrame,
-  writeBatchHead,
-  writeBatchTail,
-  writePublishRequest,
-} from "./batch-writer.js";
+export { type BatchFrame, planBatchFrame, writeBatchHead, writeBatchTail } from "./batch-writer.js";
 export * from "./channel.js";
 export * from "./gen/espmesh/v1/balancer_pb.js";
 export * from "./gen/espmesh/v1/control_pb.js";

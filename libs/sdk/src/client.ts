@@ -13,7 +13,6 @@ import {
   type DeploymentStatus,
   IngestService,
   type ServiceClient,
-  writePublishRequest,
 } from "@espmesh/proto";
 import { MeshError } from "@espmesh/telemetry";
 import * as grpc from "@grpc/grpc-js";
@@ -80,10 +79,7 @@ export function createClient(options: ClientOptions): EspClient {
   const ingestAt = (address: string) => {
     let client = ingestClients.get(address);
     if (!client) {
-      client = createServiceClient(IngestService, address, {
-        ...channelOptions,
-        writers: { publish: writePublishRequest },
-      });
+      client = createServiceClient(IngestService, address, channelOptions);
       ingestClients.set(address, client);
     }
     return client;
