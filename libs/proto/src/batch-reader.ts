@@ -299,24 +299,24 @@ function fastProcessRequest(bytes: Uint8Array): ProcessRequest {
   };
 }
 
-/** The request read by the one-pass reader, or undefined when it is not in the shape that reader reads. */
-export function tryReadPublishRequest(bytes: Uint8Array): PublishRequest | undefined {
+/** What a one-pass reader read, or undefined when the bytes are not in the shape it reads. */
+function attempt<T>(read: (bytes: Uint8Array) => T, bytes: Uint8Array): T | undefined {
   try {
-    return fastPublishRequest(bytes);
+    return read(bytes);
   } catch (error) {
     if (error !== unexpected) throw error;
     return undefined;
   }
 }
 
+/** The request read by the one-pass reader, or undefined when it is not in the shape that reader reads. */
+export function tryReadPublishRequest(bytes: Uint8Array): PublishRequest | undefined {
+  return attempt(fastPublishRequest, bytes);
+}
+
 /** The request read by the one-pass reader, or undefined when it is not one `batch` case. */
 export function tryReadProcessRequest(bytes: Uint8Array): ProcessRequest | undefined {
-  try {
-    return fastProcessRequest(bytes);
-  } catch (error) {
-    if (error !== unexpected) throw error;
-    return undefined;
-  }
+  return attempt(fastProcessRequest, bytes);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Helpers of the hand-written protobuf writers (`batch-writer.ts` here, the balancer's process
- * encoder): sizes of fields computed first, then every byte written once into one buffer cut from
+ * encoder, the state client's commit encoder): sizes of fields computed first, then every byte written once into one buffer cut from
  * a shared slab. The generic protobuf-es writer copies a nested message's bytes once per nesting
  * level, which for event batches (bytes fields three levels deep) is most of its cost.
  */

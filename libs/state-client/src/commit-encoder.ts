@@ -4,6 +4,7 @@
  * the tests), without the reflective per-field work of the generic codec: sizes are computed
  * first, then everything is written into one buffer. Its counterpart is commit-decoder.ts.
  */
+import { messageSize, varintSize, WireWriter } from "@espmesh/proto";
 import { MeshError } from "@espmesh/telemetry";
 import type { NormalizedCommit, NormalizedShardCommit } from "./normalize.js";
 
@@ -22,44 +23,23 @@ const T_KEY = 0x0a;
 const T_VALUE = 0x12;
 const T_SEQ = 0x10;
 
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-/** Size of a length-delimited field with a one-byte tag and a `length`-byte payload. */
-function delimitedSize(length: number): number {
-  return 1 + varintSize(length) + length;
-}
-
-class Writer {
-  offset = 0;
-  constructor(readonly buffer: Buffer) {}
-
-  varint(value: number): void {
-    const buffer = this.buffer;
-    while (value >= 0x80) {
-      buffer[this.offset++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    buffer[this.offset++] = value;
+/** The commit's writer: the shared one-pass writer plus string and bytes fields by raw tag. */
+class Writer extends WireWriter {
+  constructor(readonly buffer: Buffer) {
+    super(buffer);
   }
 
   string(tag: number, value: string, length: number): void {
-    this.buffer[this.offset++] = tag;
+    this.buffer[this.pos++] = tag;
     this.varint(length);
-    this.offset += this.buffer.write(value, this.offset, length, "utf8");
+    this.pos += this.buffer.write(value, this.pos, length, "utf8");
   }
 
   bytes(tag: number, value: Uint8Array): void {
-    this.buffer[this.offset++] = tag;
+    this.buffer[this.pos++] = tag;
     this.varint(value.byteLength);
-    this.buffer.set(value, this.offset);
-    this.offset += value.byteLength;
+    this.buffer.set(value, this.pos);
+    this.pos += value.byteLength;
   }
 }
 
@@ -78,51 +58,51 @@ function planShard(shard: NormalizedShardCommit): ShardPlan {
   const windowEntries: number[] = [];
   for (const [window, blob] of shard.windows) {
     const name = Buffer.byteLength(window);
-    const entry = delimitedSize(name) + delimitedSize(blob.byteLength);
+    const entry = messageSize(name) + messageSize(blob.byteLength);
     windowNames.push(name);
     windowEntries.push(entry);
-    size += delimitedSize(entry);
+    size += messageSize(entry);
   }
   const sourceNames: number[] = [];
   const marks: number[] = [];
   for (const [source, seq] of shard.watermarks) {
     const name = Buffer.byteLength(source);
-    const mark = delimitedSize(name) + (seq === 0 ? 0 : 1 + varintSize(seq));
+    const mark = messageSize(name) + (seq === 0 ? 0 : 1 + varintSize(seq));
     sourceNames.push(name);
     marks.push(mark);
-    size += delimitedSize(mark);
+    size += messageSize(mark);
   }
   const deleted: number[] = [];
   for (const window of shard.deletedWindows) {
     const name = Buffer.byteLength(window);
     deleted.push(name);
-    size += delimitedSize(name);
+    size += messageSize(name);
   }
   if (shard.deleteShard) size += 2;
   return { size, windowNames, windowEntries, sourceNames, marks, deleted };
 }
 
 function writeShard(out: Writer, shard: NormalizedShardCommit, plan: ShardPlan): void {
-  out.buffer[out.offset++] = T_SHARDS;
+  out.buffer[out.pos++] = T_SHARDS;
   out.varint(plan.size);
   if (shard.shard !== 0) {
-    out.buffer[out.offset++] = T_SHARD;
+    out.buffer[out.pos++] = T_SHARD;
     out.varint(shard.shard);
   }
   for (let w = 0; w < shard.windows.length; w++) {
     const [window, blob] = shard.windows[w] as readonly [string, Uint8Array];
-    out.buffer[out.offset++] = T_WINDOWS;
+    out.buffer[out.pos++] = T_WINDOWS;
     out.varint(plan.windowEntries[w] as number);
     out.string(T_KEY, window, plan.windowNames[w] as number);
     out.bytes(T_VALUE, blob);
   }
   for (let m = 0; m < shard.watermarks.length; m++) {
     const [source, seq] = shard.watermarks[m] as readonly [string, number];
-    out.buffer[out.offset++] = T_WATERMARKS;
+    out.buffer[out.pos++] = T_WATERMARKS;
     out.varint(plan.marks[m] as number);
     out.string(T_KEY, source, plan.sourceNames[m] as number);
     if (seq !== 0) {
-      out.buffer[out.offset++] = T_SEQ;
+      out.buffer[out.pos++] = T_SEQ;
       out.varint(seq);
     }
   }
@@ -130,8 +110,8 @@ function writeShard(out: Writer, shard: NormalizedShardCommit, plan: ShardPlan):
     out.string(T_DELETED, shard.deletedWindows[d] as string, plan.deleted[d] as number);
   }
   if (shard.deleteShard) {
-    out.buffer[out.offset++] = T_DELETE_SHARD;
-    out.buffer[out.offset++] = 1;
+    out.buffer[out.pos++] = T_DELETE_SHARD;
+    out.buffer[out.pos++] = 1;
   }
 }
 
@@ -141,21 +121,20 @@ export function encodeCommitRequest(scope: { project: string; deployment: string
   const deployment = Buffer.byteLength(scope.deployment);
   const owner = Buffer.byteLength(commit.owner);
   const plans = commit.shards.map(planShard);
-  let size = delimitedSize(project) + delimitedSize(deployment) + delimitedSize(owner);
+  let size = messageSize(project) + messageSize(deployment) + messageSize(owner);
   if (commit.epoch !== 0) size += 1 + varintSize(commit.epoch);
-  for (const plan of plans) size += delimitedSize(plan.size);
+  for (const plan of plans) size += messageSize(plan.size);
 
   const out = new Writer(Buffer.allocUnsafe(size));
   out.string(T_PROJECT, scope.project, project);
   out.string(T_DEPLOYMENT, scope.deployment, deployment);
   out.string(T_OWNER, commit.owner, owner);
   if (commit.epoch !== 0) {
-    out.buffer[out.offset++] = T_EPOCH;
+    out.buffer[out.pos++] = T_EPOCH;
     out.varint(commit.epoch);
   }
   for (let s = 0; s < commit.shards.length; s++)
     writeShard(out, commit.shards[s] as NormalizedShardCommit, plans[s] as ShardPlan);
-  if (out.offset !== size)
-    throw new MeshError("INTERNAL", `CommitRequest encoder wrote ${out.offset} of ${size} bytes`);
+  if (out.pos !== size) throw new MeshError("INTERNAL", `CommitRequest encoder wrote ${out.pos} of ${size} bytes`);
   return out.buffer;
 }
