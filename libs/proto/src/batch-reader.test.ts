@@ -75,6 +75,19 @@ describe("PublishRequest reader", () => {
     ]);
   });
 
+  it("rejects a string that is not UTF-8 as protobuf-es does", () => {
+    const notUtf8 = new Uint8Array([0xff, 0x41]);
+    const inProject = new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(notUtf8).finish();
+    const inWindow = new BinaryWriter()
+      .tag(2, WireType.LengthDelimited)
+      .bytes(new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(notUtf8).finish())
+      .finish();
+    for (const bytes of [inProject, inWindow].map(received)) {
+      expect(() => fromBinary(PublishRequestSchema, bytes)).toThrow(/utf-8/);
+      expect(() => readPublishRequest(bytes)).toThrow(/utf-8/);
+    }
+  });
+
   it("rejects truncated bytes as protobuf-es does", () => {
     const bytes = toBinary(PublishRequestSchema, create(PublishRequestSchema, { batch: randomBatch(random(5), 2) }));
     const truncated = received(bytes.subarray(0, bytes.length - 3));

@@ -21,7 +21,8 @@ const TWO_28 = 2 ** 28;
 class Unexpected extends Error {}
 const unexpected = new Unexpected();
 
-const utf8 = new TextDecoder();
+// Fatal, as protobuf-es reads proto3 strings: invalid UTF-8 is an error, not U+FFFD.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * The last bytes and string of one kind of field (window, fingerprint, project, source id):
