@@ -16,6 +16,6 @@ export {
   trimBitmap,
 } from "./columns.js";
 export { badValue, describeValue, invalidArgument } from "./errors.js";
-export { float64s, int32s, SLAB_BYTES, SLAB_MAX, uint8s, uint32s } from "./slab.js";
+export { float64s, int32s, uint8s, uint32s } from "./slab.js";
 export { decodeUtf8, encodeUtf8, utf8Length, utf16Length } from "./utf8.js";
 export { LITTLE_ENDIAN, packFixed, packInt64, unpackFixed, unpackInt64, wireWords } from "./wire.js";

@@ -12,9 +12,8 @@ import type { Batch, Column, Origin, Schema } from "./gen/espmesh/v1/events_pb.j
 import { SchemaSchema } from "./gen/espmesh/v1/events_pb.js";
 import { type PublishRequest, PublishRequestSchema } from "./gen/espmesh/v1/ingest_pb.js";
 import { type ProcessRequest, ProcessRequestSchema } from "./gen/espmesh/v1/worker_pb.js";
+import { LEN, VARINT } from "./wire-writer.js";
 
-const VARINT = 0;
-const LEN = 2;
 const TWO_28 = 2 ** 28;
 
 /** Thrown inside a reader when the message is not in the shape it reads; the caller falls back. */
